@@ -1,0 +1,37 @@
+/** Times are seconds from the start of the stream; they appear only here, at the output edge. */
+export interface PartialEvent {
+  type: 'partial'
+  text: string
+  start: number
+  end: number
+}
+
+export interface FinalEvent {
+  type: 'final'
+  id: number
+  text: string
+  start: number
+  end: number
+  /** Token ids of the segment, when the caller asked for them (parity checks, verbose_json). */
+  tokens?: number[]
+}
+
+export interface StatsEvent {
+  type: 'stats'
+  /** Seconds of audio consumed so far. */
+  audio: number
+  /** Wall-clock milliseconds spent on the last inference step. */
+  stepMs: number
+  /** Compute time over audio time for the last step. */
+  rtf: number
+  speaking: boolean
+  /** RMS level of the latest audio, 0..1. */
+  level: number
+}
+
+export type TranscriptEvent = PartialEvent | FinalEvent
+export type EngineEvent = TranscriptEvent | StatsEvent
+
+/** The engine's internal clock is integer samples; this converts once, at the edge. */
+export const samplesToSeconds = (samples: number, sampleRate: number): number =>
+  Math.round((samples / sampleRate) * 1000) / 1000

@@ -1,0 +1,34 @@
+// The only module that imports onnxruntime-node: the rest of the engine sees these types.
+import ort from 'onnxruntime-node'
+import {WhisperStreamError} from '../errors.js'
+
+export type Tensor = ort.Tensor
+export type Session = ort.InferenceSession
+export type Feeds = Record<string, ort.Tensor>
+export type TensorType = 'float32' | 'float16' | 'int64' | 'int32' | 'bool'
+
+export const Tensor = ort.Tensor
+
+export interface SessionOptions {
+  threads?: number
+}
+
+export async function createSession(path: string, options: SessionOptions = {}): Promise<Session> {
+  try {
+    return await ort.InferenceSession.create(path, {
+      intraOpNumThreads: options.threads ?? 0,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+      executionMode: 'sequential',
+    })
+  } catch (error) {
+    throw new WhisperStreamError('model-corrupt', `cannot load ${path}: ${firstLine(error)}`, {
+      hint: 'the file is truncated or not an ONNX model; delete it and pull the model again',
+      cause: error,
+    })
+  }
+}
+
+export const onnxRuntimeVersion = (): string => ort.env.versions.common ?? 'unknown'
+
+const firstLine = (error: unknown): string => String(error instanceof Error ? error.message : error).split('\n')[0]!

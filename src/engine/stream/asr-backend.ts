@@ -1,0 +1,27 @@
+/**
+ * The contract between the streaming policy and whatever turns audio into words.
+ * Times are integer sample offsets from the start of the audio handed to `transcribe`.
+ */
+export interface TimedWord {
+  /** The word with its leading space as Whisper writes it (" hello"). */
+  text: string
+  start: number
+  end: number
+  /** Token ids that spell the word; they feed the prompt of later steps. */
+  tokens: readonly number[]
+}
+
+export interface Hypothesis {
+  words: TimedWord[]
+  /** Ends of the timestamped segments Whisper closed, in samples: safe places to cut the window. */
+  segmentEnds: number[]
+  /** True when decoding was cut short (token cap or a repetition loop): the tail is not to be trusted. */
+  truncated: boolean
+}
+
+export interface AsrBackend {
+  readonly sampleRate: number
+  /** The longest audio one call accepts: Whisper's 30 s input. */
+  readonly maxSamples: number
+  transcribe(audio: Float32Array, prompt: readonly number[], signal?: AbortSignal): Promise<Hypothesis>
+}
