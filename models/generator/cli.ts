@@ -1,0 +1,47 @@
+// npm run make-model -- --preset mini --out DIR [--seed 1] [--mel-bins 80|128] [--multilingual] [--layout merged|split]
+import {parseArgs} from 'node:util'
+import {generateModel, PRESETS, type DecoderLayout, type PresetName} from './index.js'
+
+const usage = 'usage: make-model --out DIR [--preset mini|tiny-shaped] [--seed N] [--mel-bins 80|128] [--multilingual] [--layout merged|split]'
+
+async function main(): Promise<void> {
+  const {values} = parseArgs({
+    options: {
+      out: {type: 'string'},
+      preset: {type: 'string', default: 'mini'},
+      seed: {type: 'string', default: '1'},
+      'mel-bins': {type: 'string', default: '80'},
+      multilingual: {type: 'boolean', default: false},
+      layout: {type: 'string', default: 'merged'},
+      help: {type: 'boolean', short: 'h', default: false},
+    },
+    strict: true,
+  })
+  if (values.help) {
+    console.log(usage)
+    return
+  }
+  if (!values.out) throw new Error(`--out is required\n${usage}`)
+  if (!(values.preset in PRESETS)) throw new Error(`--preset must be one of ${Object.keys(PRESETS).join(', ')}`)
+  const melBins = Number(values['mel-bins'])
+  if (melBins !== 80 && melBins !== 128) throw new Error('--mel-bins must be 80 or 128')
+  if (values.layout !== 'merged' && values.layout !== 'split') throw new Error('--layout must be merged or split')
+  const seed = Number(values.seed)
+  if (!Number.isInteger(seed)) throw new Error('--seed must be an integer')
+  const started = performance.now()
+  const dir = await generateModel({
+    out: values.out,
+    preset: values.preset as PresetName,
+    seed,
+    melBins,
+    multilingual: values.multilingual,
+    layout: values.layout as DecoderLayout,
+  })
+  console.error(`generated ${values.preset} in ${((performance.now() - started) / 1000).toFixed(2)} s`)
+  console.log(dir)
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error)
+  process.exitCode = 1
+})

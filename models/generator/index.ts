@@ -1,0 +1,48 @@
+// generateModel(): writes a Whisper-architecture model with seeded random weights in the
+// Hugging Face ONNX export layout (config + tokenizer files, onnx/encoder_model.onnx, decoder files).
+import {mkdir, writeFile} from 'node:fs/promises'
+import path from 'node:path'
+import {configJson, generationConfigJson, preprocessorConfigJson} from './config-files.js'
+import {buildDecoder, type DecoderKind} from './decoder-graph.js'
+import {buildEncoder} from './encoder-graph.js'
+import {encodeModel} from './onnx-graph.js'
+import {DEFAULT_OPTIONS, PRESETS, type GenerateOptions} from './presets.js'
+import {specialTokens} from './special-tokens.js'
+import {tokenizerConfig, tokenizerJson} from './tokenizer-files.js'
+import {WeightFactory} from './weights.js'
+
+export {GENERATOR_VERSION, PRESETS, type GenerateOptions, type PresetName, type DecoderLayout} from './presets.js'
+
+const json = (value: object): string => JSON.stringify(value, null, 2) + '\n'
+
+/** Generates the model into `options.out` and returns that directory. */
+export async function generateModel(options: GenerateOptions): Promise<string> {
+  const o = {...DEFAULT_OPTIONS, ...withoutUndefined(options)}
+  const dims = PRESETS[o.preset]
+  if (!dims) throw new Error(`Unknown preset "${o.preset}"; use one of: ${Object.keys(PRESETS).join(', ')}`)
+  if (o.melBins !== 80 && o.melBins !== 128) throw new Error(`melBins must be 80 or 128, got ${o.melBins}`)
+  if (!Number.isInteger(o.seed)) throw new Error(`seed must be an integer, got ${o.seed}`)
+  const special = specialTokens(o.multilingual, o.multilingual && o.melBins === 128 ? 100 : 99)
+  const weights = new WeightFactory(o.seed)
+  const out = path.resolve(options.out)
+  await mkdir(path.join(out, 'onnx'), {recursive: true})
+
+  await writeFile(path.join(out, 'config.json'), json(configJson(dims, o.melBins, special)))
+  await writeFile(path.join(out, 'generation_config.json'), json(generationConfigJson(dims, special)))
+  await writeFile(path.join(out, 'preprocessor_config.json'), json(preprocessorConfigJson(o.melBins)))
+  await writeFile(path.join(out, 'tokenizer.json'), JSON.stringify(tokenizerJson(special)))
+  await writeFile(path.join(out, 'tokenizer_config.json'), json(tokenizerConfig(special)))
+
+  await writeFile(path.join(out, 'onnx', 'encoder_model.onnx'), encodeModel(buildEncoder(dims, o.melBins, weights)))
+  const decoders: Array<[string, DecoderKind]> = o.layout === 'split'
+    ? [['decoder_model.onnx', 'no-past'], ['decoder_with_past_model.onnx', 'with-past']]
+    : [['decoder_model_merged.onnx', 'merged']]
+  for (const [file, kind] of decoders) {
+    await writeFile(path.join(out, 'onnx', file), encodeModel(buildDecoder(kind, dims, special.vocabSize, weights)))
+  }
+  return out
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>
+}
