@@ -1,0 +1,30 @@
+import {Command, Errors} from '@oclif/core'
+import {ExitCode, isWhisperStreamError} from '../engine/errors.js'
+
+/**
+ * Every command's error path: one line on stderr, a distinct exit code, no stack trace for user
+ * errors (set WHISPER_STREAM_DEBUG=1 to see them).
+ */
+export abstract class BaseCommand extends Command {
+  protected override async catch(error: Error & {exitCode?: number}): Promise<void> {
+    const debug = process.env['WHISPER_STREAM_DEBUG'] === '1'
+    if (isWhisperStreamError(error)) {
+      process.stderr.write(`whisper-stream: ${error.line}\n`)
+      if (debug) process.stderr.write(`${String(error.stack)}\n${error.cause ? String((error.cause as Error).stack ?? error.cause) : ''}\n`)
+      this.exit(error.exitCode)
+    }
+    if (error instanceof Errors.ExitError) throw error
+    if (isParseError(error)) {
+      process.stderr.write(`whisper-stream: ${firstLine(error.message)} (see ${this.config.bin} ${this.id?.replaceAll(':', ' ') ?? ''} --help)\n`)
+      this.exit(ExitCode.usage)
+    }
+    process.stderr.write(`whisper-stream: internal error: ${firstLine(error.message)} (rerun with WHISPER_STREAM_DEBUG=1 and report it)\n`)
+    if (debug) process.stderr.write(`${String(error.stack)}\n`)
+    this.exit(ExitCode.runtime)
+  }
+}
+
+const firstLine = (text: string): string => text.split('\n')[0]!.replace(/^Error: /, '')
+
+const isParseError = (error: Error): boolean =>
+  error instanceof Errors.CLIError && ((error as Errors.CLIError).oclif?.exit === 2 || error.constructor.name.endsWith('Error') && /flag|argument|Expected|Unexpected|Missing/i.test(error.message))

@@ -1,0 +1,34 @@
+import {Flags} from '@oclif/core'
+import {DEFAULT_MODEL, DTYPES, type Dtype} from '../../models/registry.js'
+import {WhisperModel} from '../engine/model/whisper-model.js'
+import {resolveModelInfo} from '../engine/store/resolve-model.js'
+import {stderrProgress} from '../ui/progress-bar.js'
+
+export const modelFlags = {
+  model: Flags.string({
+    char: 'm',
+    summary: `Model: a known name (${DEFAULT_MODEL}, base, small.en, …), a Hugging Face repo id, or a local directory.`,
+    default: DEFAULT_MODEL,
+    env: 'WHISPER_STREAM_MODEL',
+  }),
+  dtype: Flags.string({summary: 'Weight variant to load (default: the model\'s usual one, fp32 for tiny/base).', options: [...DTYPES]}),
+  threads: Flags.integer({summary: 'CPU threads for inference (0: onnxruntime decides).', default: 0, min: 0}),
+}
+
+export const decodingFlags = {
+  language: Flags.string({char: 'l', summary: 'Spoken language code (en, de, …) for multilingual models; detected when omitted.'}),
+  task: Flags.string({summary: 'transcribe, or translate into English (multilingual models).', options: ['transcribe', 'translate'], default: 'transcribe'}),
+}
+
+export interface ModelFlagValues {
+  model: string
+  dtype?: string | undefined
+  threads: number
+}
+
+/** Finds (or downloads, with a progress bar on stderr) and loads the model the flags name. */
+export async function loadModelFromFlags(flags: ModelFlagValues, signal?: AbortSignal): Promise<WhisperModel> {
+  const dtype = flags.dtype as Dtype | undefined
+  const info = await resolveModelInfo(flags.model, {dtype, signal, onProgress: stderrProgress()})
+  return WhisperModel.load(info.dir, {dtype: dtype ?? info.dtype ?? 'fp32', threads: flags.threads || undefined})
+}

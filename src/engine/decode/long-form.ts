@@ -1,0 +1,95 @@
+import {samplesToSeconds, type FinalEvent} from '../events.js'
+import {RingBuffer} from '../stream/ring-buffer.js'
+import {parseTimestamped} from './segments.js'
+import type {WindowTranscriber} from './window-transcriber.js'
+
+export interface LongFormOptions {
+  /** Feed the previous window's text as prompt (Whisper's condition_on_previous_text). */
+  condition: boolean
+  /** Token ids of an initial prompt (--prompt). */
+  initialPrompt: readonly number[]
+  /** Attach each segment's token ids to its event. */
+  withTokens: boolean
+  signal?: AbortSignal | undefined
+  /** Called after each window with the seconds of audio consumed so far. */
+  onProgress?: ((seconds: number) => void) | undefined
+}
+
+/**
+ * Whisper's own long-form algorithm over a stream of audio chunks: sequential 30 s windows,
+ * each seeking to the last complete timestamp. The window is a fixed ring buffer, so memory
+ * stays flat however long the file.
+ */
+export async function* transcribeLongForm(
+  transcriber: WindowTranscriber,
+  audio: AsyncIterable<Float32Array>,
+  options: LongFormOptions,
+): AsyncGenerator<FinalEvent> {
+  const {model} = transcriber
+  const sampleRate = model.preprocessor.samplingRate
+  const precision = model.timePrecisionSamples
+  const window = new RingBuffer(model.preprocessor.nSamples)
+  const {timestampBegin} = model.special
+  let prompt: number[] = [...options.initialPrompt]
+  let id = 0
+  const chunks = audio[Symbol.asyncIterator]()
+  let pending: Float32Array | undefined
+  let ended = false
+
+  const fill = async (): Promise<void> => {
+    while (window.free > 0 && !ended) {
+      if (pending === undefined || pending.length === 0) {
+        const next = await chunks.next()
+        if (next.done) {
+          ended = true
+          break
+        }
+        pending = next.value
+      }
+      const take = Math.min(pending.length, window.free)
+      window.append(pending.subarray(0, take))
+      pending = pending.subarray(take)
+    }
+  }
+
+  try {
+    for (;;) {
+      await fill()
+      const length = window.length
+      if (length === 0) break
+      const result = await transcriber.transcribe(window.view(), length, options.condition ? prompt : options.initialPrompt, {
+        signal: options.signal,
+      })
+      const parsed = parseTimestamped(result.tokens, timestampBegin, result.stop !== 'end-of-text')
+      let consumed = parsed.seekIndex === undefined ? length : Math.round(parsed.seekIndex * precision)
+      if (consumed <= 0 || consumed > length) consumed = length
+      const offset = window.startSample
+      for (const segment of parsed.segments) {
+        const text = model.tokenizer.decode(segment.tokens)
+        if (text.trim() === '') continue
+        const start = Math.min(Math.round(segment.start * precision), length)
+        const end = segment.end === undefined ? consumed : Math.min(Math.round(segment.end * precision), length)
+        const event: FinalEvent = {
+          type: 'final',
+          id: id++,
+          text: text.trim(),
+          start: samplesToSeconds(offset + start, sampleRate),
+          end: samplesToSeconds(offset + Math.max(start, end), sampleRate),
+        }
+        if (options.withTokens) event.tokens = segment.tokens
+        yield event
+        if (options.condition) prompt = tail(prompt, segment.tokens, transcriber.options.maxPromptTokens)
+      }
+      if (result.stop === 'loop' && options.condition) prompt = [...options.initialPrompt]
+      window.trimTo(offset + consumed)
+      options.onProgress?.(samplesToSeconds(window.startSample, sampleRate))
+    }
+  } finally {
+    await chunks.return?.()
+  }
+}
+
+const tail = (prompt: number[], add: readonly number[], max: number): number[] => {
+  const merged = prompt.concat(add)
+  return merged.length > max ? merged.slice(merged.length - max) : merged
+}

@@ -1,0 +1,126 @@
+import {basename} from 'node:path'
+import {WhisperStreamError} from '../errors.js'
+import {createSession, Tensor, type Session} from '../runtime/onnx.js'
+import {parsePreprocessorConfig, type PreprocessorConfig} from '../features/preprocessor-config.js'
+import type {DecoderSessions, DecoderShape} from '../decode/decoder-runner.js'
+import {findModelFiles, type Dtype, type ModelFiles} from './model-files.js'
+import {parseGenerationConfig, parseWhisperConfig, readJsonFile, type GenerationConfig, type WhisperConfig} from './model-config.js'
+import {readSpecialTokens, type SpecialTokens} from './special-tokens.js'
+import {WhisperTokenizer} from './tokenizer.js'
+
+export interface LoadOptions {
+  dtype?: Dtype
+  threads?: number
+}
+
+/**
+ * A loaded Whisper model: its files, settings and ONNX sessions. Sessions are shared by every
+ * stream that uses the model; per-stream state (mel buffers, KV caches) lives elsewhere.
+ */
+export class WhisperModel {
+  private constructor(
+    readonly name: string,
+    readonly files: ModelFiles,
+    readonly config: WhisperConfig,
+    readonly generation: GenerationConfig,
+    readonly preprocessor: PreprocessorConfig,
+    readonly tokenizer: WhisperTokenizer,
+    readonly special: SpecialTokens,
+    readonly encoder: Session,
+    readonly decoderSessions: DecoderSessions,
+  ) {}
+
+  static async load(dir: string, options: LoadOptions = {}): Promise<WhisperModel> {
+    const files = await findModelFiles(dir, options.dtype ?? 'fp32')
+    const configJson = (await readJsonFile(dir, 'config.json'))!
+    const config = parseWhisperConfig(configJson)
+    const generation = parseGenerationConfig(await readJsonFile(dir, 'generation_config.json', false), configJson)
+    const preprocessor = parsePreprocessorConfig(await readJsonFile(dir, 'preprocessor_config.json'), 'preprocessor_config.json')
+    if (preprocessor.featureSize !== config.melBins) {
+      throw new WhisperStreamError(
+        'model-mismatch',
+        `preprocessor_config.json has ${preprocessor.featureSize} mel bins but config.json has ${config.melBins}`,
+        {hint: 'the files come from different models; pull the model again'},
+      )
+    }
+    const tokenizer = await WhisperTokenizer.load(dir)
+    if (tokenizer.size > config.vocabSize) {
+      throw new WhisperStreamError('model-mismatch', `tokenizer.json has ${tokenizer.size} tokens but config.json's vocab_size is ${config.vocabSize}`, {
+        hint: 'the tokenizer belongs to another model; pull the model again',
+      })
+    }
+    const special = readSpecialTokens(generation, config, tokenizer)
+    const sessionOptions = {threads: options.threads}
+    const encoder = await createSession(files.encoder, sessionOptions)
+    const decoderSessions: DecoderSessions =
+      files.decoder.layout === 'merged'
+        ? {layout: 'merged', merged: await createSession(files.decoder.merged, sessionOptions)}
+        : {
+            layout: 'split',
+            decoder: await createSession(files.decoder.decoder, sessionOptions),
+            decoderWithPast: await createSession(files.decoder.decoderWithPast, sessionOptions),
+          }
+    const model = new WhisperModel(basename(dir), files, config, generation, preprocessor, tokenizer, special, encoder, decoderSessions)
+    model.#checkGraphs()
+    return model
+  }
+
+  get decoderShape(): DecoderShape {
+    const {decoderLayers, decoderHeads, dModel} = this.config
+    return {layers: decoderLayers, heads: decoderHeads, headDim: dModel / decoderHeads}
+  }
+
+  /** Frames of log-mel the encoder takes: 2 × max_source_positions (3000 for 30 s). */
+  get inputFrames(): number {
+    return this.config.maxSourcePositions * 2
+  }
+
+  /** Seconds one timestamp step stands for (0.02 s): two mel hops per encoder position. */
+  get timePrecisionSamples(): number {
+    return (this.preprocessor.hopLength * this.inputFrames) / this.config.maxSourcePositions
+  }
+
+  /** The input tensor for a reused log-mel buffer: build once per buffer, run many times. */
+  featuresTensor(features: Float32Array): Tensor {
+    return new Tensor('float32', features, [1, this.config.melBins, this.inputFrames])
+  }
+
+  async encode(features: Tensor): Promise<Tensor> {
+    const out = await this.encoder.run({input_features: features}, ['last_hidden_state'])
+    return out['last_hidden_state']!
+  }
+
+  async release(): Promise<void> {
+    const sessions = this.decoderSessions.layout === 'merged'
+      ? [this.decoderSessions.merged]
+      : [this.decoderSessions.decoder, this.decoderSessions.decoderWithPast]
+    await Promise.all([this.encoder, ...sessions].map((session) => session.release()))
+  }
+
+  /** Config and graph must agree; finding out at load beats a shape error at step 30. */
+  #checkGraphs(): void {
+    const expect = (session: Session, names: string[], file: string): void => {
+      for (const name of names) {
+        if (!session.inputNames.includes(name)) {
+          throw new WhisperStreamError('model-mismatch', `${file} has no input "${name}"`, {
+            hint: 'the ONNX file does not match config.json (layers, layout); pull the model again',
+          })
+        }
+      }
+    }
+    expect(this.encoder, ['input_features'], this.files.encoder)
+    const last = this.config.decoderLayers - 1
+    const past = [`past_key_values.${last}.decoder.key`, `past_key_values.${last}.encoder.value`]
+    if (this.decoderSessions.layout === 'merged') {
+      expect(this.decoderSessions.merged, ['input_ids', 'encoder_hidden_states', 'use_cache_branch', ...past], 'decoder_model_merged')
+      if (this.decoderSessions.merged.inputNames.includes(`past_key_values.${last + 1}.decoder.key`)) {
+        throw new WhisperStreamError('model-mismatch', `the decoder has more layers than config.json's decoder_layers (${this.config.decoderLayers})`, {
+          hint: 'config.json belongs to another model; pull the model again',
+        })
+      }
+    } else {
+      expect(this.decoderSessions.decoder, ['input_ids', 'encoder_hidden_states'], 'decoder_model')
+      expect(this.decoderSessions.decoderWithPast, ['input_ids', ...past], 'decoder_with_past_model')
+    }
+  }
+}
