@@ -1,0 +1,87 @@
+/**
+ * The friendly names whisper-stream knows, each mapped to a Hugging Face repository that
+ * publishes the ONNX layout (config.json, tokenizer.json, onnx/encoder_model*.onnx,
+ * onnx/decoder_model_merged*.onnx). Sizes are approximate (for `models list` and prompts only);
+ * what is downloaded is always checked against the hub's own sizes and hashes.
+ */
+
+export const DTYPES = ['fp32', 'fp16', 'q8', 'q4'] as const
+export type Dtype = (typeof DTYPES)[number]
+
+/** The file-name suffix each dtype uses in the onnx/ folder (transformers.js convention). */
+export const DTYPE_SUFFIX: Record<Dtype, string> = {fp32: '', fp16: '_fp16', q8: '_quantized', q4: '_q4'}
+
+export const isDtype = (value: unknown): value is Dtype => typeof value === 'string' && (DTYPES as readonly string[]).includes(value)
+
+export interface ModelFile {
+  path: string
+  /** A missing optional file is recorded as absent, not an error. */
+  optional?: boolean
+  /** Files to fetch instead when this one is absent (the unmerged decoder pair). */
+  fallback?: string[]
+}
+
+export interface RegistryEntry {
+  name: string
+  repo: string
+  description: string
+  /** Parameters, in millions: the basis of the approximate sizes. */
+  paramsM: number
+  dtypes: readonly Dtype[]
+  defaultDtype: Dtype
+  englishOnly: boolean
+}
+
+const ALL: readonly Dtype[] = DTYPES
+/** distil-whisper repositories ship the older transformers.js export: no q4 files. */
+const DISTIL: readonly Dtype[] = ['fp32', 'fp16', 'q8']
+
+export const REGISTRY: readonly RegistryEntry[] = [
+  {name: 'tiny.en', repo: 'onnx-community/whisper-tiny.en', description: 'Whisper tiny, English only', paramsM: 39, dtypes: ALL, defaultDtype: 'fp32', englishOnly: true},
+  {name: 'tiny', repo: 'onnx-community/whisper-tiny', description: 'Whisper tiny, multilingual', paramsM: 39, dtypes: ALL, defaultDtype: 'fp32', englishOnly: false},
+  {name: 'base.en', repo: 'onnx-community/whisper-base.en', description: 'Whisper base, English only', paramsM: 74, dtypes: ALL, defaultDtype: 'fp32', englishOnly: true},
+  {name: 'base', repo: 'onnx-community/whisper-base', description: 'Whisper base, multilingual', paramsM: 74, dtypes: ALL, defaultDtype: 'fp32', englishOnly: false},
+  {name: 'small.en', repo: 'onnx-community/whisper-small.en', description: 'Whisper small, English only', paramsM: 244, dtypes: ALL, defaultDtype: 'q8', englishOnly: true},
+  {name: 'small', repo: 'onnx-community/whisper-small', description: 'Whisper small, multilingual', paramsM: 244, dtypes: ALL, defaultDtype: 'q8', englishOnly: false},
+  {name: 'large-v3-turbo', repo: 'onnx-community/whisper-large-v3-turbo', description: 'Whisper large-v3 turbo (4 decoder layers), multilingual', paramsM: 809, dtypes: ALL, defaultDtype: 'q8', englishOnly: false},
+  {name: 'distil-small.en', repo: 'distil-whisper/distil-small.en', description: 'Distil-Whisper small, English only', paramsM: 166, dtypes: DISTIL, defaultDtype: 'q8', englishOnly: true},
+  {name: 'distil-medium.en', repo: 'distil-whisper/distil-medium.en', description: 'Distil-Whisper medium, English only', paramsM: 394, dtypes: DISTIL, defaultDtype: 'q8', englishOnly: true},
+  {name: 'distil-large-v3', repo: 'distil-whisper/distil-large-v3', description: 'Distil-Whisper large-v3, English transcription', paramsM: 756, dtypes: DISTIL, defaultDtype: 'q8', englishOnly: false},
+]
+
+export const DEFAULT_MODEL = 'tiny.en'
+
+export const findEntry = (name: string): RegistryEntry | undefined => REGISTRY.find((entry) => entry.name === name)
+
+export const findEntryByRepo = (repo: string): RegistryEntry | undefined =>
+  REGISTRY.find((entry) => entry.repo.toLowerCase() === repo.toLowerCase())
+
+/** The small JSON/tokenizer files every dtype needs. */
+export const COMMON_FILES: readonly ModelFile[] = [
+  {path: 'config.json'},
+  {path: 'generation_config.json'},
+  {path: 'preprocessor_config.json'},
+  {path: 'tokenizer.json'},
+  {path: 'tokenizer_config.json', optional: true},
+]
+
+/** Exactly the files one dtype needs, in download order (small files first). */
+export function filesForDtype(dtype: Dtype): ModelFile[] {
+  const suffix = DTYPE_SUFFIX[dtype]
+  return [
+    ...COMMON_FILES,
+    {path: `onnx/encoder_model${suffix}.onnx`},
+    // Graphs over 2 GB (large models in fp32) keep their weights in an external data file.
+    {path: `onnx/encoder_model${suffix}.onnx_data`, optional: true},
+    {
+      path: `onnx/decoder_model_merged${suffix}.onnx`,
+      fallback: [`onnx/decoder_model${suffix}.onnx`, `onnx/decoder_with_past_model${suffix}.onnx`],
+    },
+  ]
+}
+
+const BYTES_PER_PARAM: Record<Dtype, number> = {fp32: 4, fp16: 2, q8: 1.05, q4: 0.7}
+
+/** Approximate download size in bytes (weights dominate; the merged decoder adds ~10%). */
+export const approximateSize = (entry: RegistryEntry, dtype: Dtype): number =>
+  Math.round(entry.paramsM * 1e6 * BYTES_PER_PARAM[dtype] * 1.1)
