@@ -250,8 +250,9 @@ class FfmpegAudioStream implements AudioStream {
     }
     // ffmpeg prefixes most messages with the input name; say it once.
     const detail = typeof this.input === 'string' && last.startsWith(`${this.input}: `) ? last.slice(this.input.length + 2) : last
-    return new WhisperStreamError('input-undecodable', `cannot decode ${label}: ${oneLine(detail)}`, {
-      hint: this.options.inputFormat ? `check the ${this.options.inputFormat} input name and options` : 'is it an audio or video file?',
+    const device = this.options.inputFormat
+    return new WhisperStreamError('input-undecodable', `${device ? 'cannot open' : 'cannot decode'} ${label}: ${oneLine(detail)}`, {
+      hint: device ? `check the device name; ffmpeg -sources ${device} lists them` : 'is it an audio or video file?',
     })
   }
 
