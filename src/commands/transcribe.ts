@@ -2,18 +2,20 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {decodingFlags, loadModelFromFlags, modelFlags} from '../cli/model-flags.js'
 import {abortOnSignals, signalExitCode} from '../cli/signals.js'
-import {openAudio} from '../engine/audio/decode.js'
-import {transcribeLongForm} from '../engine/decode/long-form.js'
-import {WindowTranscriber, type Task} from '../engine/decode/window-transcriber.js'
+import {streamFlags, streamSettings} from '../cli/stream-flags.js'
+import {openAudio, type AudioStream} from '../engine/audio/decode.js'
+import type {Task} from '../engine/decode/window-transcriber.js'
+import {Engine, feedStreamer} from '../engine/engine.js'
 import {WhisperStreamError} from '../engine/errors.js'
 import {createFormatter, formats, type Format} from '../output/formats.js'
-import {streamSink} from '../output/sink.js'
+import {streamSink, type Sink} from '../output/sink.js'
 
 export default class Transcribe extends BaseCommand {
   static override summary = 'Transcribe an audio or video file, or audio piped on stdin.'
   static override description = `Decodes any input ffmpeg can read to 16 kHz mono and transcribes it.
 Segments are written as soon as each is known: JSON lines when stdout is not a terminal, plain text when it is.
-Files take Whisper's own long-form path (sequential 30 s windows); --stream takes the live streaming path instead.`
+Files take Whisper's own long-form path (sequential 30 s windows); --stream takes the live path instead:
+a sliding window with LocalAgreement commits, partial and final events, Silero VAD.`
 
   static override examples = [
     '<%= config.bin %> transcribe talk.mp3 > talk.jsonl',
@@ -31,58 +33,70 @@ Files take Whisper's own long-form path (sequential 30 s windows); --stream take
     ...decodingFlags,
     format: Flags.string({char: 'f', summary: 'Output format (default: jsonl when stdout is not a terminal, text when it is).', options: [...formats]}),
     prompt: Flags.string({summary: 'Initial prompt: words or spellings to steer the first window.'}),
-    'no-condition': Flags.boolean({summary: 'Do not feed the previous window\'s text as prompt (long-form path).'}),
+    'no-condition': Flags.boolean({summary: "Do not feed the previous window's text as prompt (long-form path)."}),
     'no-timestamps': Flags.boolean({summary: 'Decode without timestamp tokens (each 30 s window becomes one segment).'}),
     ffmpeg: Flags.string({summary: 'Path of the ffmpeg binary (default: $WHISPER_STREAM_FFMPEG, PATH, then the bundled one).'}),
+    stream: Flags.boolean({summary: 'Live streaming path: partial and final events as audio arrives.'}),
+    realtime: Flags.boolean({summary: 'Read the input at real-time pace, as a live source would deliver it (implies --stream).'}),
+    ...streamFlags,
   }
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Transcribe)
+    const streaming = flags.stream || flags.realtime
     const format: Format = (flags.format as Format | undefined) ?? (process.stdout.isTTY ? 'text' : 'jsonl')
     const signals = abortOnSignals()
+    let audio: AudioStream | undefined
+    let sink: Sink | undefined
     try {
-      const model = await loadModelFromFlags(flags, signals.signal)
-      const transcriber = new WindowTranscriber(model, {
-        language: flags.language,
-        task: flags.task as Task,
-        timestamps: !flags['no-timestamps'],
-      })
-      const audio = openAudio({
+      const settings = streaming ? streamSettings(flags, signals.signal) : undefined
+      const engine = Engine.from(await loadModelFromFlags(flags, signals.signal))
+      const decoding = {language: flags.language, task: flags.task as Task, timestamps: !flags['no-timestamps']}
+      const source = openAudio({
         input: args.input === '-' ? process.stdin : args.input,
         ffmpegPath: flags.ffmpeg,
+        realtime: flags.realtime,
         signal: signals.signal,
       })
-      const stopOnClosedPipe = (): void => audio.close()
-      const sink = streamSink(process.stdout, createFormatter(format, {partials: false}), stopOnClosedPipe)
-      const progress = process.stderr.isTTY ? (seconds: number) => process.stderr.write(`\r${seconds.toFixed(1)} s transcribed`) : undefined
-      try {
-        const events = transcribeLongForm(transcriber, audio, {
+      audio = source
+      const out = streamSink(process.stdout, createFormatter(format, {partials: streaming && !flags['no-partials']}), () => source.close())
+      sink = out
+      if (settings) {
+        const streamer = await engine.openStream({...settings, decoding, stats: false})
+        streamer.on('partial', (event) => out.write(event))
+        streamer.on('final', (event) => out.write(event))
+        // Interrupted or not, what was heard is committed and written before exit.
+        await feedStreamer(streamer, source, {backpressure: !flags.realtime}).catch(async (error: unknown) => {
+          if (!signals.signal.aborted) throw error
+        })
+      } else {
+        const progress = process.stderr.isTTY ? (s: number) => process.stderr.write(`\r${s.toFixed(1)} s transcribed`) : undefined
+        const events = engine.transcribeFile(source, {
+          decoding,
           condition: !flags['no-condition'],
-          initialPrompt: flags.prompt ? model.tokenizer.encode(` ${flags.prompt.trim()}`) : [],
-          withTokens: false,
+          initialPrompt: flags.prompt ? engine.model.tokenizer.encode(` ${flags.prompt.trim()}`) : [],
           signal: signals.signal,
           onProgress: progress,
         })
-        for await (const event of events) {
-          sink.write(event)
-          if (sink.closed) break
+        try {
+          for await (const event of events) {
+            out.write(event)
+            if (out.closed) break
+          }
+        } finally {
+          if (progress) process.stderr.write('\n')
         }
-      } catch (error) {
-        if (!(error instanceof WhisperStreamError && error.code === 'aborted')) throw error
-      } finally {
-        if (progress) process.stderr.write('\n')
-        await sink.end()
-        audio.close()
-        await audio.done.catch(() => undefined)
       }
-      await audio.done.catch((error: unknown) => {
-        if (!sink.closed && !signals.signal.aborted) throw error
-      })
-      const received = signals.received()
-      if (received) this.exit(signalExitCode(received))
+      await source.done
+    } catch (error) {
+      if (!(error instanceof WhisperStreamError && error.code === 'aborted' && signals.received())) throw error
     } finally {
+      await sink?.end()
+      audio?.close()
+      await audio?.done.catch(() => undefined)
       signals.dispose()
     }
+    const received = signals.received()
+    if (received) this.exit(signalExitCode(received))
   }
 }
-

@@ -64,7 +64,8 @@ export async function* transcribeLongForm(
       let consumed = parsed.seekIndex === undefined ? length : Math.round(parsed.seekIndex * precision)
       if (consumed <= 0 || consumed > length) consumed = length
       const offset = window.startSample
-      for (const segment of parsed.segments) {
+      const segments = parsed.seekIndex === undefined && parsed.open ? [...parsed.segments, parsed.open] : parsed.segments
+      for (const segment of segments) {
         const text = model.tokenizer.decode(segment.tokens)
         if (text.trim() === '') continue
         const start = Math.min(Math.round(segment.start * precision), length)

@@ -7,7 +7,10 @@ export interface TokenSegment {
 }
 
 export interface ParsedWindow {
+  /** Segments Whisper closed with a timestamp. */
   segments: TokenSegment[]
+  /** Text after the last timestamp that no timestamp closed. */
+  open: TokenSegment | undefined
   /**
    * Where the next window should begin, as a timestamp index, or undefined when the whole
    * window was consumed (no timestamps, or speech that ended with a single timestamp).
@@ -17,8 +20,9 @@ export interface ParsedWindow {
 
 /**
  * Splits Whisper's timestamped output into segments, as OpenAI's long-form loop does:
- * `<|t0|> text <|t1|>` closes a segment, `<|t1|><|t1|>` also opens the next, and an unclosed
- * trailing segment is dropped so the next window transcribes it again from the last timestamp.
+ * `<|t0|> text <|t1|>` closes a segment, `<|t1|><|t1|>` also opens the next. When the window is
+ * not consumed whole, the long-form loop drops the open segment so the next window transcribes it
+ * again from the last timestamp.
  */
 export function parseTimestamped(tokens: readonly number[], timestampBegin: number, truncated: boolean): ParsedWindow {
   const segments: TokenSegment[] = []
@@ -43,10 +47,7 @@ export function parseTimestamped(tokens: readonly number[], timestampBegin: numb
   const open = text.length > 0 ? {tokens: text, start: start ?? lastClosed ?? 0, end: undefined} : undefined
   const endsWithSingleTimestamp =
     tokens.length >= 2 && tokens.at(-1)! >= timestampBegin && tokens.at(-2)! < timestampBegin
-  if (lastClosed === undefined || (endsWithSingleTimestamp && !truncated)) {
-    // Nothing closed, or speech ended cleanly inside the window: take the window whole.
-    if (open) segments.push(open)
-    return {segments, seekIndex: undefined}
-  }
-  return {segments, seekIndex: lastClosed}
+  // Nothing closed, or speech ended cleanly inside the window: the window is consumed whole.
+  const whole = lastClosed === undefined || (endsWithSingleTimestamp && !truncated)
+  return {segments, open, seekIndex: whole ? undefined : lastClosed}
 }
