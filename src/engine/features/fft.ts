@@ -1,7 +1,8 @@
 /**
- * Mixed-radix FFT (radix 4, 2, 3, 5, and a generic radix for any other prime factor),
- * decimation in time after KISS FFT. All twiddles and scratch are allocated in the
- * constructor; transforms allocate nothing.
+ * Mixed-radix FFT (radix 4, 2, 3, 5, and a generic radix for any other prime factor):
+ * KISS FFT's decimation in time, run iteratively (digit-reversed load, then one pass per
+ * radix stage with that stage's twiddles stored contiguously). All tables and scratch are
+ * allocated in the constructor; transforms allocate nothing.
  *
  * Cost is O(n · Σ factors): n log n for the sizes Whisper uses (400 = 4·4·5·5, 480, 512);
  * a size with a large prime factor p costs O(n·p).
@@ -24,10 +25,24 @@ export function factorize(n: number): number[] {
   return factors
 }
 
+/** One radix stage: `count` butterflies of radix `p` over blocks of p·m points. */
+interface Stage {
+  readonly p: number
+  readonly m: number
+  readonly count: number
+  /** Twiddles w^(q·u·count), laid out [u][q−1][re, im] for u < m, 1 ≤ q < p. */
+  readonly tw: Float64Array
+}
+
 /** Complex FFT of a fixed size on interleaved [re, im, re, im, …] Float64Arrays. */
 export class ComplexFft {
   readonly size: number
-  private readonly factors: Int32Array // [p0, m0, p1, m1, …] with m_i = n / (p0…p_i)
+  /**
+   * Input order of the first stage: slot j of the working buffer takes input point
+   * permutation[j] (KISS FFT's decimation-in-time digit reversal).
+   */
+  readonly permutation: Int32Array
+  private readonly stages: readonly Stage[] // innermost (applied first) first
   private readonly twRe: Float64Array
   private readonly twIm: Float64Array
   private readonly scratch: Float64Array // generic butterfly: 2·maxFactor
@@ -35,13 +50,6 @@ export class ComplexFft {
   constructor(size: number) {
     this.size = size
     const fs = factorize(size)
-    this.factors = new Int32Array(fs.length * 2)
-    let m = size
-    fs.forEach((p, i) => {
-      m /= p
-      this.factors[2 * i] = p
-      this.factors[2 * i + 1] = m
-    })
     this.twRe = new Float64Array(size)
     this.twIm = new Float64Array(size)
     for (let k = 0; k < size; k++) {
@@ -50,128 +58,56 @@ export class ComplexFft {
       this.twIm[k] = Math.sin(phase)
     }
     this.scratch = new Float64Array(2 * Math.max(1, ...fs))
+
+    const stages: Stage[] = []
+    let m = size
+    let count = 1
+    for (const p of fs) {
+      m /= p
+      const tw = new Float64Array(2 * m * (p - 1))
+      for (let u = 0; u < m; u++)
+        for (let q = 1; q < p; q++) {
+          const k = (q * u * count) % size
+          tw[2 * (u * (p - 1) + q - 1)] = this.twRe[k]
+          tw[2 * (u * (p - 1) + q - 1) + 1] = this.twIm[k]
+        }
+      stages.push({p, m, count, tw})
+      count *= p
+    }
+    this.stages = stages.reverse()
+
+    this.permutation = new Int32Array(size)
+    const place = (o: number, from: number, stride: number, level: number): void => {
+      const {p, m} = stages[stages.length - 1 - level] ?? {p: 1, m: 1}
+      if (m === 1) for (let j = 0; j < p; j++) this.permutation[o + j] = from + j * stride
+      else for (let q = 0; q < p; q++) place(o + q * m, from + q * stride, stride * p, level + 1)
+    }
+    place(0, 0, 1, 0)
   }
 
   /** out = DFT(input), X[k] = Σ x[j]·e^(−2πi·jk/n). Both interleaved, length 2n, distinct buffers. */
   transform(input: Float64Array, out: Float64Array): void {
-    if (this.size === 1) {
-      out[0] = input[0]
-      out[1] = input[1]
-      return
+    const {permutation} = this
+    for (let j = 0; j < this.size; j++) {
+      const s = permutation[j]
+      out[2 * j] = input[2 * s]
+      out[2 * j + 1] = input[2 * s + 1]
     }
-    this.work(out, 0, input, 0, 1, 0)
+    this.transformPermuted(out)
   }
 
-  private work(out: Float64Array, o: number, f: Float64Array, fi: number, fstride: number, fac: number): void {
-    const p = this.factors[fac]
-    const m = this.factors[fac + 1]
-    const end = o + 2 * p * m
-    if (m === 1) {
-      for (let j = o; j < end; j += 2, fi += 2 * fstride) {
-        out[j] = f[fi]
-        out[j + 1] = f[fi + 1]
+  /** In place: `x` holds the input already reordered by `permutation`; leaves the DFT in natural order. */
+  transformPermuted(x: Float64Array): void {
+    for (const {p, m, count, tw} of this.stages) {
+      const end = 2 * p * m * count
+      switch (p) {
+        case 2: bfly2(x, end, m, tw); break
+        case 3: bfly3(x, end, m, tw); break
+        case 4: bfly4(x, end, m, tw); break
+        case 5: bfly5(x, end, m, tw); break
+        default:
+          for (let o = 0; o < end; o += 2 * p * m) this.bflyGeneric(x, o, count, m, p)
       }
-    } else {
-      for (let j = o; j < end; j += 2 * m, fi += 2 * fstride) this.work(out, j, f, fi, fstride * p, fac + 2)
-    }
-    switch (p) {
-      case 2: this.bfly2(out, o, fstride, m); break
-      case 3: this.bfly3(out, o, fstride, m); break
-      case 4: this.bfly4(out, o, fstride, m); break
-      case 5: this.bfly5(out, o, fstride, m); break
-      default: this.bflyGeneric(out, o, fstride, m, p)
-    }
-  }
-
-  private bfly2(x: Float64Array, o: number, fstride: number, m: number): void {
-    const {twRe, twIm} = this
-    for (let u = 0; u < m; u++) {
-      const a = o + 2 * u
-      const b = a + 2 * m
-      const wr = twRe[u * fstride], wi = twIm[u * fstride]
-      const tr = x[b] * wr - x[b + 1] * wi
-      const ti = x[b] * wi + x[b + 1] * wr
-      x[b] = x[a] - tr
-      x[b + 1] = x[a + 1] - ti
-      x[a] += tr
-      x[a + 1] += ti
-    }
-  }
-
-  private bfly3(x: Float64Array, o: number, fstride: number, m: number): void {
-    const {twRe, twIm} = this
-    const epi = twIm[fstride * m] // sin(−2π/3)
-    for (let u = 0; u < m; u++) {
-      const a = o + 2 * u, b = a + 2 * m, c = b + 2 * m
-      const w1r = twRe[u * fstride], w1i = twIm[u * fstride]
-      const w2r = twRe[2 * u * fstride], w2i = twIm[2 * u * fstride]
-      const s1r = x[b] * w1r - x[b + 1] * w1i, s1i = x[b] * w1i + x[b + 1] * w1r
-      const s2r = x[c] * w2r - x[c + 1] * w2i, s2i = x[c] * w2i + x[c + 1] * w2r
-      const s3r = s1r + s2r, s3i = s1i + s2i
-      const s0r = (s1r - s2r) * epi, s0i = (s1i - s2i) * epi
-      const hr = x[a] - 0.5 * s3r, hi = x[a + 1] - 0.5 * s3i
-      x[a] += s3r
-      x[a + 1] += s3i
-      x[c] = hr + s0i
-      x[c + 1] = hi - s0r
-      x[b] = hr - s0i
-      x[b + 1] = hi + s0r
-    }
-  }
-
-  private bfly4(x: Float64Array, o: number, fstride: number, m: number): void {
-    const {twRe, twIm} = this
-    for (let u = 0; u < m; u++) {
-      const a = o + 2 * u, b = a + 2 * m, c = b + 2 * m, d = c + 2 * m
-      const k1 = u * fstride, k2 = 2 * k1, k3 = 3 * k1
-      const s0r = x[b] * twRe[k1] - x[b + 1] * twIm[k1], s0i = x[b] * twIm[k1] + x[b + 1] * twRe[k1]
-      const s1r = x[c] * twRe[k2] - x[c + 1] * twIm[k2], s1i = x[c] * twIm[k2] + x[c + 1] * twRe[k2]
-      const s2r = x[d] * twRe[k3] - x[d + 1] * twIm[k3], s2i = x[d] * twIm[k3] + x[d + 1] * twRe[k3]
-      const s5r = x[a] - s1r, s5i = x[a + 1] - s1i
-      const ar = x[a] + s1r, ai = x[a + 1] + s1i
-      const s3r = s0r + s2r, s3i = s0i + s2i
-      const s4r = s0r - s2r, s4i = s0i - s2i
-      x[c] = ar - s3r
-      x[c + 1] = ai - s3i
-      x[a] = ar + s3r
-      x[a + 1] = ai + s3i
-      x[b] = s5r + s4i
-      x[b + 1] = s5i - s4r
-      x[d] = s5r - s4i
-      x[d + 1] = s5i + s4r
-    }
-  }
-
-  private bfly5(x: Float64Array, o: number, fstride: number, m: number): void {
-    const {twRe, twIm} = this
-    const yar = twRe[fstride * m], yai = twIm[fstride * m]
-    const ybr = twRe[2 * fstride * m], ybi = twIm[2 * fstride * m]
-    for (let u = 0; u < m; u++) {
-      const i0 = o + 2 * u, i1 = i0 + 2 * m, i2 = i1 + 2 * m, i3 = i2 + 2 * m, i4 = i3 + 2 * m
-      const k1 = u * fstride, k2 = 2 * k1, k3 = 3 * k1, k4 = 4 * k1
-      const s0r = x[i0], s0i = x[i0 + 1]
-      const s1r = x[i1] * twRe[k1] - x[i1 + 1] * twIm[k1], s1i = x[i1] * twIm[k1] + x[i1 + 1] * twRe[k1]
-      const s2r = x[i2] * twRe[k2] - x[i2 + 1] * twIm[k2], s2i = x[i2] * twIm[k2] + x[i2 + 1] * twRe[k2]
-      const s3r = x[i3] * twRe[k3] - x[i3 + 1] * twIm[k3], s3i = x[i3] * twIm[k3] + x[i3 + 1] * twRe[k3]
-      const s4r = x[i4] * twRe[k4] - x[i4 + 1] * twIm[k4], s4i = x[i4] * twIm[k4] + x[i4 + 1] * twRe[k4]
-      const s7r = s1r + s4r, s7i = s1i + s4i
-      const s10r = s1r - s4r, s10i = s1i - s4i
-      const s8r = s2r + s3r, s8i = s2i + s3i
-      const s9r = s2r - s3r, s9i = s2i - s3i
-      x[i0] = s0r + s7r + s8r
-      x[i0 + 1] = s0i + s7i + s8i
-      const s5r = s0r + s7r * yar + s8r * ybr, s5i = s0i + s7i * yar + s8i * ybr
-      const s6r = s10i * yai + s9i * ybi, s6i = -s10r * yai - s9r * ybi
-      x[i1] = s5r - s6r
-      x[i1 + 1] = s5i - s6i
-      x[i4] = s5r + s6r
-      x[i4 + 1] = s5i + s6i
-      const s11r = s0r + s7r * ybr + s8r * yar, s11i = s0i + s7i * ybr + s8i * yar
-      const s12r = -s10i * ybi + s9i * yai, s12i = s10r * ybi - s9r * yai
-      x[i2] = s11r + s12r
-      x[i2 + 1] = s11i + s12i
-      x[i3] = s11r - s12r
-      x[i3 + 1] = s11i - s12i
     }
   }
 
@@ -199,6 +135,104 @@ export class ComplexFft {
   }
 }
 
+/** Radix-2 butterflies over every block of 2·m points in x[0..end). */
+function bfly2(x: Float64Array, end: number, m: number, tw: Float64Array): void {
+  for (let o = 0; o < end; o += 4 * m)
+  for (let u = 0; u < m; u++) {
+    const a = o + 2 * u
+    const b = a + 2 * m
+    const wr = tw[2 * u], wi = tw[2 * u + 1]
+    const tr = x[b] * wr - x[b + 1] * wi
+    const ti = x[b] * wi + x[b + 1] * wr
+    x[b] = x[a] - tr
+    x[b + 1] = x[a + 1] - ti
+    x[a] += tr
+    x[a + 1] += ti
+  }
+}
+
+const SIN_2PI_3 = Math.sin((-2 * Math.PI) / 3)
+
+/** Radix-3 butterflies over every block of 3·m points in x[0..end). */
+function bfly3(x: Float64Array, end: number, m: number, tw: Float64Array): void {
+  const epi = SIN_2PI_3
+  for (let o = 0; o < end; o += 6 * m)
+  for (let u = 0; u < m; u++) {
+    const a = o + 2 * u, b = a + 2 * m, c = b + 2 * m, t = 4 * u
+    const w1r = tw[t], w1i = tw[t + 1], w2r = tw[t + 2], w2i = tw[t + 3]
+    const s1r = x[b] * w1r - x[b + 1] * w1i, s1i = x[b] * w1i + x[b + 1] * w1r
+    const s2r = x[c] * w2r - x[c + 1] * w2i, s2i = x[c] * w2i + x[c + 1] * w2r
+    const s3r = s1r + s2r, s3i = s1i + s2i
+    const s0r = (s1r - s2r) * epi, s0i = (s1i - s2i) * epi
+    const hr = x[a] - 0.5 * s3r, hi = x[a + 1] - 0.5 * s3i
+    x[a] += s3r
+    x[a + 1] += s3i
+    x[c] = hr + s0i
+    x[c + 1] = hi - s0r
+    x[b] = hr - s0i
+    x[b + 1] = hi + s0r
+  }
+}
+
+/** Radix-4 butterflies over every block of 4·m points in x[0..end). */
+function bfly4(x: Float64Array, end: number, m: number, tw: Float64Array): void {
+  for (let o = 0; o < end; o += 8 * m)
+  for (let u = 0; u < m; u++) {
+    const a = o + 2 * u, b = a + 2 * m, c = b + 2 * m, d = c + 2 * m, t = 6 * u
+    const w1r = tw[t], w1i = tw[t + 1], w2r = tw[t + 2], w2i = tw[t + 3], w3r = tw[t + 4], w3i = tw[t + 5]
+    const s0r = x[b] * w1r - x[b + 1] * w1i, s0i = x[b] * w1i + x[b + 1] * w1r
+    const s1r = x[c] * w2r - x[c + 1] * w2i, s1i = x[c] * w2i + x[c + 1] * w2r
+    const s2r = x[d] * w3r - x[d + 1] * w3i, s2i = x[d] * w3i + x[d + 1] * w3r
+    const s5r = x[a] - s1r, s5i = x[a + 1] - s1i
+    const ar = x[a] + s1r, ai = x[a + 1] + s1i
+    const s3r = s0r + s2r, s3i = s0i + s2i
+    const s4r = s0r - s2r, s4i = s0i - s2i
+    x[c] = ar - s3r
+    x[c + 1] = ai - s3i
+    x[a] = ar + s3r
+    x[a + 1] = ai + s3i
+    x[b] = s5r + s4i
+    x[b + 1] = s5i - s4r
+    x[d] = s5r - s4i
+    x[d + 1] = s5i + s4r
+  }
+}
+
+const YA_R = Math.cos((-2 * Math.PI) / 5), YA_I = Math.sin((-2 * Math.PI) / 5)
+const YB_R = Math.cos((-4 * Math.PI) / 5), YB_I = Math.sin((-4 * Math.PI) / 5)
+
+/** Radix-5 butterflies over every block of 5·m points in x[0..end). */
+function bfly5(x: Float64Array, end: number, m: number, tw: Float64Array): void {
+  const yar = YA_R, yai = YA_I, ybr = YB_R, ybi = YB_I
+  for (let o = 0; o < end; o += 10 * m)
+  for (let u = 0; u < m; u++) {
+    const i0 = o + 2 * u, i1 = i0 + 2 * m, i2 = i1 + 2 * m, i3 = i2 + 2 * m, i4 = i3 + 2 * m, t = 8 * u
+    const s0r = x[i0], s0i = x[i0 + 1]
+    const s1r = x[i1] * tw[t] - x[i1 + 1] * tw[t + 1], s1i = x[i1] * tw[t + 1] + x[i1 + 1] * tw[t]
+    const s2r = x[i2] * tw[t + 2] - x[i2 + 1] * tw[t + 3], s2i = x[i2] * tw[t + 3] + x[i2 + 1] * tw[t + 2]
+    const s3r = x[i3] * tw[t + 4] - x[i3 + 1] * tw[t + 5], s3i = x[i3] * tw[t + 5] + x[i3 + 1] * tw[t + 4]
+    const s4r = x[i4] * tw[t + 6] - x[i4 + 1] * tw[t + 7], s4i = x[i4] * tw[t + 7] + x[i4 + 1] * tw[t + 6]
+    const s7r = s1r + s4r, s7i = s1i + s4i
+    const s10r = s1r - s4r, s10i = s1i - s4i
+    const s8r = s2r + s3r, s8i = s2i + s3i
+    const s9r = s2r - s3r, s9i = s2i - s3i
+    x[i0] = s0r + s7r + s8r
+    x[i0 + 1] = s0i + s7i + s8i
+    const s5r = s0r + s7r * yar + s8r * ybr, s5i = s0i + s7i * yar + s8i * ybr
+    const s6r = s10i * yai + s9i * ybi, s6i = -s10r * yai - s9r * ybi
+    x[i1] = s5r - s6r
+    x[i1 + 1] = s5i - s6i
+    x[i4] = s5r + s6r
+    x[i4 + 1] = s5i + s6i
+    const s11r = s0r + s7r * ybr + s8r * yar, s11i = s0i + s7i * ybr + s8i * yar
+    const s12r = -s10i * ybi + s9i * yai, s12i = s10r * ybi - s9r * yai
+    x[i2] = s11r + s12r
+    x[i2 + 1] = s11i + s12i
+    x[i3] = s11r - s12r
+    x[i3 + 1] = s11i - s12i
+  }
+}
+
 /**
  * FFT of real input of a fixed size n, returning the n/2+1 non-negative-frequency bins
  * (like numpy.fft.rfft). Even n packs the input into a complex FFT of size n/2.
@@ -209,7 +243,6 @@ export class RealFft {
   readonly bins: number
   private readonly half: ComplexFft | undefined
   private readonly full: ComplexFft | undefined
-  private readonly packed: Float64Array
   private readonly spectrum: Float64Array
   private readonly superRe: Float64Array
   private readonly superIm: Float64Array
@@ -222,7 +255,6 @@ export class RealFft {
     const inner = even ? size / 2 : size
     if (even) this.half = new ComplexFft(inner)
     else this.full = new ComplexFft(inner)
-    this.packed = new Float64Array(2 * inner)
     this.spectrum = new Float64Array(2 * inner)
     this.superRe = new Float64Array(this.bins)
     this.superIm = new Float64Array(this.bins)
@@ -238,34 +270,90 @@ export class RealFft {
    * Reads input[0..n); writes outRe/outIm[0..bins). Allocates nothing.
    */
   transform(input: ArrayLike<number>, outRe: Float64Array, outIm: Float64Array): void {
-    const n = this.size
-    const {packed, spectrum} = this
+    this.load(input, 0, undefined)
+    this.spectrumInto(outRe, outIm, undefined)
+  }
+
+  /**
+   * Power spectrum of a windowed slice: power[k] = |X[k]|² for k in [0, bins), where
+   * X = DFT(input[offset + j] · window[j], j in [0, n)). Allocates nothing.
+   */
+  powerSpectrum(input: ArrayLike<number>, offset: number, window: Float64Array, power: Float64Array): void {
+    this.load(input, offset, window)
+    this.spectrumInto(undefined, undefined, power)
+  }
+
+  /** Copies the (windowed) real input into the FFT's working buffer, in its input order, and transforms it. */
+  private load(input: ArrayLike<number>, offset: number, window: Float64Array | undefined): void {
+    const fft = (this.full ?? this.half)!
+    const {permutation} = fft
+    const x = this.spectrum
+    const inner = fft.size
     if (this.full) {
-      for (let j = 0; j < n; j++) {
-        packed[2 * j] = input[j]
-        packed[2 * j + 1] = 0
+      // Odd n: a full complex FFT with zero imaginary part.
+      for (let j = 0; j < inner; j++) {
+        const s = permutation[j]
+        x[2 * j] = window ? input[offset + s] * window[s] : input[offset + s]
+        x[2 * j + 1] = 0
       }
-      this.full.transform(packed, spectrum)
-      for (let k = 0; k < this.bins; k++) {
-        outRe[k] = spectrum[2 * k]
-        outIm[k] = spectrum[2 * k + 1]
+    } else if (window) {
+      // Even n: z[j] = x[2j] + i·x[2j+1], a complex FFT of size n/2.
+      for (let j = 0; j < inner; j++) {
+        const s = 2 * permutation[j]
+        x[2 * j] = input[offset + s] * window[s]
+        x[2 * j + 1] = input[offset + s + 1] * window[s + 1]
+      }
+    } else {
+      for (let j = 0; j < inner; j++) {
+        const s = 2 * permutation[j]
+        x[2 * j] = input[offset + s]
+        x[2 * j + 1] = input[offset + s + 1]
+      }
+    }
+    fft.transformPermuted(x)
+  }
+
+  /** Turns the transformed buffer into bins: re/im, or |X|² when `power` is given. */
+  private spectrumInto(outRe: Float64Array | undefined, outIm: Float64Array | undefined, power: Float64Array | undefined): void {
+    const {spectrum, bins} = this
+    if (this.full) {
+      for (let k = 0; k < bins; k++) {
+        const re = spectrum[2 * k], im = spectrum[2 * k + 1]
+        if (power) power[k] = re * re + im * im
+        else {
+          outRe![k] = re
+          outIm![k] = im
+        }
       }
       return
     }
-    const h = n / 2
-    for (let j = 0; j < n; j++) packed[j] = input[j] // z[j] = x[2j] + i·x[2j+1]
-    this.half!.transform(packed, spectrum)
+    const h = this.size / 2
     const {superRe, superIm} = this
-    // X[k] = E[k] + W^k·O[k], E = (Z[k] + conj Z[h−k]) / 2, O = (Z[k] − conj Z[h−k]) / 2i
-    for (let k = 0; k <= h; k++) {
-      const a = k === h ? 0 : k
-      const b = k === 0 ? 0 : h - k
-      const zr = spectrum[2 * a], zi = spectrum[2 * a + 1]
-      const cr = spectrum[2 * b], ci = -spectrum[2 * b + 1]
+    // X[k] = E[k] + W^k·O[k], E = (Z[k] + conj Z[h−k]) / 2, O = (Z[k] − conj Z[h−k]) / 2i; Z[h] = Z[0].
+    const z0r = spectrum[0], z0i = spectrum[1]
+    const dc = z0r + z0i
+    const nyquist = z0r - z0i
+    for (let k = 1; k < h; k++) {
+      const zr = spectrum[2 * k], zi = spectrum[2 * k + 1]
+      const cr = spectrum[2 * (h - k)], ci = -spectrum[2 * (h - k) + 1]
       const er = 0.5 * (zr + cr), ei = 0.5 * (zi + ci)
       const or = 0.5 * (zi - ci), oi = -0.5 * (zr - cr)
-      outRe[k] = er + superRe[k] * or - superIm[k] * oi
-      outIm[k] = ei + superRe[k] * oi + superIm[k] * or
+      const re = er + superRe[k] * or - superIm[k] * oi
+      const im = ei + superRe[k] * oi + superIm[k] * or
+      if (power) power[k] = re * re + im * im
+      else {
+        outRe![k] = re
+        outIm![k] = im
+      }
+    }
+    if (power) {
+      power[0] = dc * dc
+      power[h] = nyquist * nyquist
+    } else {
+      outRe![0] = dc
+      outIm![0] = 0
+      outRe![h] = nyquist
+      outIm![h] = 0
     }
   }
 }
