@@ -98,7 +98,9 @@ export class ComplexFft {
 
   /** In place: `x` holds the input already reordered by `permutation`; leaves the DFT in natural order. */
   transformPermuted(x: Float64Array): void {
-    for (const {p, m, count, tw} of this.stages) {
+    const {stages} = this
+    for (let i = 0; i < stages.length; i++) {
+      const {p, m, count, tw} = stages[i]
       const end = 2 * p * m * count
       switch (p) {
         case 2: bfly2(x, end, m, tw); break

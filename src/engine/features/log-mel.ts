@@ -80,7 +80,8 @@ export class LogMel {
     const used = Math.min(length, nSamples)
     const last = pad + nSamples - 1
 
-    padded.set(used === audio.length ? audio : audio.subarray(0, used), pad)
+    if (used === audio.length) padded.set(audio, pad)
+    else for (let i = 0; i < used; i++) padded[pad + i] = audio[i] // no subarray view: allocation-free
     padded.fill(this.paddingValue, pad + used, pad + nSamples)
     for (let i = 1; i <= pad; i++) {
       padded[pad - i] = padded[pad + i]
