@@ -63,15 +63,19 @@ export interface AudioStream extends AsyncIterable<Float32Array> {
   /** ffmpeg's process id once spawned. */
   readonly pid: number | undefined
   /**
-   * Settles when ffmpeg has exited and been reaped (or was never started): resolves with why the stream
-   * ended, rejects with the WhisperStreamError the iteration throws. Never an unhandled rejection.
+   * Settles once ffmpeg has exited and been reaped (or was never started): resolves with why the stream
+   * ended ('eof' only after the iteration has delivered the last chunk, so `samples` is the total), rejects
+   * with the WhisperStreamError the iteration throws. Never an unhandled rejection.
    */
   readonly done: Promise<AudioEnd>
   /** Stops decoding: kills ffmpeg, ends the iteration cleanly. Idempotent. */
   close(): void
 }
 
-/** Starts ffmpeg at once (resolving the binary and checking the file first) and streams its PCM. */
+/**
+ * Starts ffmpeg at once (resolving the binary and checking the file first) and streams its PCM.
+ * Iterate the result to the end, or close() it (or abort the signal): an ffmpeg nobody reads from waits forever.
+ */
 export function openAudio(options: AudioInputOptions): AudioStream {
   return new FfmpegAudioStream(options)
 }
@@ -90,6 +94,7 @@ class FfmpegAudioStream implements AudioStream {
   private process: ChildProcess | undefined
   private stopReason: 'closed' | 'aborted' | undefined
   private settled = false
+  private failed = false
   private iterated = false
   private spawning = false
   private inputBytes = 0
@@ -100,6 +105,11 @@ class FfmpegAudioStream implements AudioStream {
   private readonly stderrLines: string[] = []
   private resolveDone!: (end: AudioEnd) => void
   private rejectDone!: (error: WhisperStreamError) => void
+  /** ffmpeg's own outcome: resolves when it exited 0 (or the stream was stopped), rejects on failure. */
+  private readonly exit: Promise<void>
+  private resolveExit!: () => void
+  private rejectExit!: (error: WhisperStreamError) => void
+  private processExited = false
   private readonly onAbort = (): void => this.stop('aborted')
 
   constructor(options: AudioInputOptions) {
@@ -118,6 +128,11 @@ class FfmpegAudioStream implements AudioStream {
       this.rejectDone = reject
     })
     this.done.catch(() => {}) // the iteration reports the same error; awaiting `done` is optional
+    this.exit = new Promise<void>((resolve, reject) => {
+      this.resolveExit = resolve
+      this.rejectExit = reject
+    })
+    this.exit.catch(() => {})
     this.output.on('error', () => {}) // destroyed on stop(); the iteration handles it
 
     if (options.signal?.aborted) {
@@ -146,24 +161,28 @@ class FfmpegAudioStream implements AudioStream {
     const assembler = new ChunkAssembler(this.chunkSamples, 'f32le')
     try {
       try {
-        for await (const bytes of this.output) {
+        read: for await (const bytes of this.output) {
           assembler.push(bytes as Buffer)
           for (let chunk = assembler.next(); chunk; chunk = assembler.next()) {
             this.samples += chunk.length
             yield chunk
             if (this.stopReason) return
+            if (this.failed) break read // `done` throws the failure below
           }
         }
       } catch {
         // The output was destroyed: by stop() (clean end) or by a failure, which `done` reports below.
       }
       if (this.stopReason) return
-      await this.done // throws the WhisperStreamError of a failed decode
+      await this.exit // throws the WhisperStreamError of a failed decode
+      if (this.stopReason) return
       const tail = assembler.flush()
-      if (tail && !this.stopReason) {
+      if (tail) {
         this.samples += tail.length
         yield tail
       }
+      // `done` resolves only once everything decoded has been delivered.
+      this.succeed('eof')
     } finally {
       // The consumer broke out early, or the input ended: make sure ffmpeg is gone.
       if (!this.settled) this.stop('closed')
@@ -222,8 +241,9 @@ class FfmpegAudioStream implements AudioStream {
   }
 
   private exited(code: number | null, signal: NodeJS.Signals | null): void {
+    this.processExited = true
     if (this.stopReason) return this.succeed(this.stopReason)
-    if (code === 0) return this.succeed('eof')
+    if (code === 0) return this.resolveExit() // the iteration settles `done` after the last chunk
     if (signal) {
       return this.fail(
         new WhisperStreamError('ffmpeg-failed', `ffmpeg was killed (${signal}) while decoding ${this.label()}`, {
@@ -267,7 +287,8 @@ class FfmpegAudioStream implements AudioStream {
     this.stopReason = reason
     this.releaseInput()
     this.output.destroy(new Error('audio stream stopped'))
-    if (this.process) this.kill()
+    if (this.process && !this.processExited) this.kill() // its exit settles `done`
+    else if (this.process) this.succeed(reason)
     // Not spawned and not about to be: nothing to reap. (If fluent is preparing the spawn, the 'start'
     // handler kills the child and its exit settles `done`; start() itself checks stopReason.)
     else if (!this.spawning) this.succeed(reason)
@@ -291,16 +312,19 @@ class FfmpegAudioStream implements AudioStream {
     this.settled = true
     this.options.signal?.removeEventListener('abort', this.onAbort)
     this.releaseInput()
+    this.resolveExit()
     this.resolveDone({reason, samples: this.samples})
   }
 
   private fail(error: WhisperStreamError): void {
     if (this.settled) return
     this.settled = true
+    this.failed = true
     this.options.signal?.removeEventListener('abort', this.onAbort)
     this.releaseInput()
     this.kill()
     this.output.destroy(error)
+    this.rejectExit(error)
     this.rejectDone(error)
   }
 }

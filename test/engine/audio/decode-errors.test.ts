@@ -80,7 +80,11 @@ describe('openAudio errors', () => {
     const audio = openAudio({input: 'sine=duration=60', inputFormat: 'lavfi', realtime: true})
     let thrown: unknown
     try {
-      for await (const _ of audio) process.kill(audio.pid!, 'SIGKILL')
+      let killed = false
+      for await (const _ of audio) {
+        if (!killed) process.kill(audio.pid!, 'SIGKILL')
+        killed = true
+      }
     } catch (error) {
       thrown = error
     }
