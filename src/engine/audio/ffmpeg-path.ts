@@ -85,9 +85,7 @@ async function findOnPath(name: string, pathVariable: string): Promise<string | 
     for (const candidate of names) {
       const full = join(dir, candidate)
       try {
-        // eslint-disable-next-line no-await-in-loop
         if ((await stat(full)).isFile()) {
-          // eslint-disable-next-line no-await-in-loop
           await access(full, constants.X_OK)
           return full
         }
