@@ -1,4 +1,5 @@
-import {Tensor, type Feeds, type Session} from '../runtime/onnx.js'
+import {halfToFloat32} from '../runtime/float16.js'
+import {inputType, Tensor, type Feeds, type Session} from '../runtime/onnx.js'
 
 /** Shapes the past tensors must have, from config.json. */
 export interface DecoderShape {
@@ -20,6 +21,9 @@ export type DecoderSessions =
   | {layout: 'merged'; merged: Session}
   | {layout: 'split'; decoder: Session; decoderWithPast: Session}
 
+const firstSession = (sessions: DecoderSessions): Session =>
+  sessions.layout === 'merged' ? sessions.merged : sessions.decoderWithPast
+
 const pastName = (layer: number, kind: 'decoder' | 'encoder', part: 'key' | 'value'): string =>
   `past_key_values.${layer}.${kind}.${part}`
 const presentName = (layer: number, kind: 'decoder' | 'encoder', part: 'key' | 'value'): string =>
@@ -31,10 +35,14 @@ const idsTensor = (tokens: readonly number[]): Tensor => {
   return new Tensor('int64', data, [1, tokens.length])
 }
 
-const lastRow = (logits: Tensor): Float32Array => {
+/** The last position's logits; float16 models' rows are converted into one reused buffer. */
+const lastRow = (logits: Tensor, io: DecoderIo): Float32Array => {
   const vocab = logits.dims[2]!
-  const data = logits.data as Float32Array
-  return data.subarray(data.length - vocab)
+  const data = logits.data as Float32Array | Uint16Array
+  const row = data.subarray(data.length - vocab)
+  if (row instanceof Float32Array) return row
+  if (io.logits.length !== vocab) io.logits = new Float32Array(vocab)
+  return halfToFloat32(row, io.logits)
 }
 
 /** Names and constant tensors shared by both runners, built once per model. */
@@ -44,10 +52,11 @@ class DecoderIo {
   readonly selfPresent: string[] = []
   readonly crossPresent: string[] = []
   readonly empty: Tensor
+  logits = new Float32Array(0)
   readonly cacheOff = new Tensor('bool', new Uint8Array([0]), [1])
   readonly cacheOn = new Tensor('bool', new Uint8Array([1]), [1])
 
-  constructor(shape: DecoderShape) {
+  constructor(shape: DecoderShape, session: Session) {
     for (let layer = 0; layer < shape.layers; layer++) {
       for (const part of ['key', 'value'] as const) {
         this.selfPast.push(pastName(layer, 'decoder', part))
@@ -56,7 +65,11 @@ class DecoderIo {
         this.crossPresent.push(presentName(layer, 'encoder', part))
       }
     }
-    this.empty = new Tensor('float32', new Float32Array(0), [1, shape.heads, 0, shape.headDim])
+    const dims = [1, shape.heads, 0, shape.headDim]
+    this.empty =
+      inputType(session, this.selfPast[0]!) === 'float16'
+        ? new Tensor('float16', new Uint16Array(0), dims)
+        : new Tensor('float32', new Float32Array(0), dims)
   }
 
   emptyPast(feeds: Feeds): void {
@@ -83,7 +96,7 @@ export class CachedDecoder implements DecoderRunner {
 
   constructor(sessions: DecoderSessions, shape: DecoderShape) {
     this.#sessions = sessions
-    this.#io = new DecoderIo(shape)
+    this.#io = new DecoderIo(shape, firstSession(sessions))
     this.#firstFetches = ['logits', ...this.#io.selfPresent, ...this.#io.crossPresent]
     this.#nextFetches = ['logits', ...this.#io.selfPresent]
   }
@@ -102,7 +115,7 @@ export class CachedDecoder implements DecoderRunner {
     const out = await session.run(feeds, this.#firstFetches)
     this.#self = this.#io.selfPresent.map((name) => out[name]!)
     this.#cross = this.#io.crossPresent.map((name) => out[name]!)
-    return lastRow(out['logits']!)
+    return lastRow(out['logits']!, this.#io)
   }
 
   async next(token: number): Promise<Float32Array> {
@@ -125,7 +138,7 @@ export class CachedDecoder implements DecoderRunner {
     }
     const out = await session.run(feeds, this.#nextFetches)
     for (let i = 0; i < io.selfPresent.length; i++) this.#self[i] = out[io.selfPresent[i]!]!
-    return lastRow(out['logits']!)
+    return lastRow(out['logits']!, this.#io)
   }
 }
 
@@ -138,7 +151,7 @@ export class UncachedDecoder implements DecoderRunner {
 
   constructor(sessions: DecoderSessions, shape: DecoderShape) {
     this.#sessions = sessions
-    this.#io = new DecoderIo(shape)
+    this.#io = new DecoderIo(shape, firstSession(sessions))
   }
 
   start(tokens: readonly number[], encoderHidden: Tensor): Promise<Float32Array> {
@@ -163,6 +176,6 @@ export class UncachedDecoder implements DecoderRunner {
       session = this.#sessions.decoder
     }
     const out = await session.run(feeds, ['logits'])
-    return lastRow(out['logits']!)
+    return lastRow(out['logits']!, this.#io)
   }
 }

@@ -48,7 +48,7 @@ export class WindowTranscriber {
   readonly model: WhisperModel
   readonly options: DecodingOptions
   readonly #mel: LogMel
-  #features: Tensor | undefined
+  #features: {tensor: Tensor; update: () => void; data: Float32Array} | undefined
   readonly #decoder: DecoderRunner
   readonly #rules: LogitsRules
   #language: string | undefined
@@ -118,8 +118,9 @@ export class WindowTranscriber {
     limits: {maxNewTokens?: number; signal?: AbortSignal} = {},
   ): Promise<WindowResult> {
     const features = this.#mel.compute(audio, length)
-    if (this.#features?.data !== features) this.#features = this.model.featuresTensor(features)
-    const hidden = await this.model.encode(this.#features)
+    if (this.#features?.data !== features) this.#features = {...this.model.featuresInput(features), data: features}
+    this.#features.update()
+    const hidden = await this.model.encode(this.#features.tensor)
     if (this.model.special.multilingual && this.#language === undefined) {
       this.#language = await this.#detectLanguage(hidden)
     }

@@ -1,6 +1,7 @@
 import {basename} from 'node:path'
 import {WhisperStreamError} from '../errors.js'
-import {createSession, Tensor, type Session} from '../runtime/onnx.js'
+import {float32ToHalf} from '../runtime/float16.js'
+import {createSession, inputType, Tensor, type Session} from '../runtime/onnx.js'
 import {parsePreprocessorConfig, type PreprocessorConfig} from '../features/preprocessor-config.js'
 import type {DecoderSessions, DecoderShape} from '../decode/decoder-runner.js'
 import {findModelFiles, type Dtype, type ModelFiles} from './model-files.js'
@@ -80,9 +81,17 @@ export class WhisperModel {
     return (this.preprocessor.hopLength * this.inputFrames) / this.config.maxSourcePositions
   }
 
-  /** The input tensor for a reused log-mel buffer: build once per buffer, run many times. */
-  featuresTensor(features: Float32Array): Tensor {
-    return new Tensor('float32', features, [1, this.config.melBins, this.inputFrames])
+  /**
+   * The encoder input for a reused log-mel buffer: build once per buffer, `update()` after each
+   * compute (a no-op for float32 models; float16 models get the buffer converted into the tensor).
+   */
+  featuresInput(features: Float32Array): {tensor: Tensor; update: () => void} {
+    const dims = [1, this.config.melBins, this.inputFrames]
+    if (inputType(this.encoder, 'input_features') === 'float16') {
+      const half = new Uint16Array(features.length)
+      return {tensor: new Tensor('float16', half, dims), update: () => void float32ToHalf(features, half)}
+    }
+    return {tensor: new Tensor('float32', features, dims), update: () => {}}
   }
 
   async encode(features: Tensor): Promise<Tensor> {

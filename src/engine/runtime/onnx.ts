@@ -32,3 +32,9 @@ export async function createSession(path: string, options: SessionOptions = {}):
 export const onnxRuntimeVersion = (): string => ort.env.versions.common ?? 'unknown'
 
 const firstLine = (error: unknown): string => String(error instanceof Error ? error.message : error).split('\n')[0]!
+
+/** The element type a session expects for one input (float16 models take Uint16Array bits). */
+export function inputType(session: Session, name: string): TensorType {
+  const meta = session.inputMetadata.find((m) => m.name === name)
+  return meta && meta.isTensor && meta.type === 'float16' ? 'float16' : 'float32'
+}
