@@ -94,3 +94,19 @@ describe.each(cases)('token parity with transformers.js: $model', ({model: name,
     expect((await run(true)).tokens).toEqual((await run(false)).tokens)
   })
 })
+
+describe('split decoder layout (decoder_model + decoder_with_past_model)', () => {
+  it('gives the same tokens as the merged decoder with the same weights', async () => {
+    const merged = await WhisperModel.load(await testModel('mini'))
+    const split = await WhisperModel.load(await testModel('mini-split'))
+    expect(split.files.decoder.layout).toBe('split')
+    const audio = await readPcm(await speech('The quick brown fox jumps over the lazy dog.'))
+    for (const cache of [true, false]) {
+      const run = (model: WhisperModel) =>
+        new WindowTranscriber(model, {cache, loop: undefined}).transcribe(audio, audio.length, [], {maxNewTokens: 48})
+      const [a, b] = [await run(merged), await run(split)]
+      expect(b.tokens.length).toBeGreaterThan(0)
+      expect(b.tokens).toEqual(a.tokens)
+    }
+  })
+})
