@@ -1,0 +1,178 @@
+import {WhisperStreamError} from '../engine/errors.js'
+import type {AsrBackend, Hypothesis} from '../engine/stream/asr-backend.js'
+import {WindowTranscriber, type DecodingOptions, type WindowResult} from '../engine/decode/window-transcriber.js'
+import type {WhisperModel} from '../engine/model/whisper-model.js'
+
+interface Job {
+  run: () => Promise<unknown>
+  resolve: (value: unknown) => void
+  reject: (error: unknown) => void
+  signal: AbortSignal | undefined
+}
+
+/**
+ * One session's place in the scheduler. A lane holds the jobs of one stream or one file request;
+ * a Streamer never has more than one inference in flight, so a lane's queue is at most one deep
+ * in practice (bounded by construction, not by a cap).
+ */
+export class Lane {
+  readonly queue: Job[] = []
+  closed = false
+  /** Jobs run so far and milliseconds spent in them (for logs and the load harness). */
+  runs = 0
+  busyMs = 0
+  waitMs = 0
+
+  constructor(
+    private readonly scheduler: FairScheduler,
+    readonly name: string,
+  ) {}
+
+  /** Runs `work` when this lane's turn comes; rejects with 'aborted' if `signal` fires while waiting. */
+  run<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return this.scheduler.enqueue(this, work, signal)
+  }
+
+  /** Leaves the rotation; queued jobs are rejected. */
+  close(): void {
+    this.scheduler.remove(this)
+  }
+}
+
+/**
+ * A fair gate in front of the shared model: at most `concurrency` inferences run at once, and
+ * waiting lanes are served round-robin (one job per lane per turn), so no session starves however
+ * busy the others are. Sessions that wait longer see more new audio when their turn comes; the
+ * Streamer coalesces it into one step, which is how overload degrades latency, not memory.
+ */
+export class FairScheduler {
+  readonly concurrency: number
+  private running = 0
+  /** Lanes with queued jobs, in turn order. */
+  private readonly ready: Lane[] = []
+  private lanes = 0
+  private nextLane = 0
+
+  constructor(concurrency = 1) {
+    if (!Number.isInteger(concurrency) || concurrency < 1) throw new WhisperStreamError('usage', `concurrency must be a positive integer, got ${concurrency}`)
+    this.concurrency = concurrency
+  }
+
+  lane(name = `lane-${this.nextLane++}`): Lane {
+    this.lanes++
+    return new Lane(this, name)
+  }
+
+  /** Inferences running now. */
+  get active(): number {
+    return this.running
+  }
+
+  /** Lanes waiting for a turn. */
+  get waiting(): number {
+    return this.ready.length
+  }
+
+  get laneCount(): number {
+    return this.lanes
+  }
+
+  enqueue<T>(lane: Lane, work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    if (lane.closed) return Promise.reject(new WhisperStreamError('aborted', 'session closed'))
+    if (signal?.aborted) return Promise.reject(new WhisperStreamError('aborted', 'transcription cancelled', {cause: signal.reason}))
+    return new Promise<T>((resolve, reject) => {
+      const queued = performance.now()
+      const job: Job = {
+        run: async () => {
+          lane.waitMs += performance.now() - queued
+          return work()
+        },
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        signal,
+      }
+      lane.queue.push(job)
+      if (lane.queue.length === 1) this.ready.push(lane)
+      signal?.addEventListener('abort', () => this.cancel(lane, job), {once: true})
+      this.dispatch()
+    })
+  }
+
+  remove(lane: Lane): void {
+    if (lane.closed) return
+    lane.closed = true
+    this.lanes--
+    const i = this.ready.indexOf(lane)
+    if (i >= 0) this.ready.splice(i, 1)
+    for (const job of lane.queue.splice(0)) job.reject(new WhisperStreamError('aborted', 'session closed'))
+  }
+
+  private cancel(lane: Lane, job: Job): void {
+    const i = lane.queue.indexOf(job)
+    if (i < 0) return // already running: the work itself sees the signal
+    lane.queue.splice(i, 1)
+    if (lane.queue.length === 0) {
+      const at = this.ready.indexOf(lane)
+      if (at >= 0) this.ready.splice(at, 1)
+    }
+    job.reject(new WhisperStreamError('aborted', 'transcription cancelled', {cause: job.signal?.reason}))
+  }
+
+  private dispatch(): void {
+    while (this.running < this.concurrency && this.ready.length > 0) {
+      const lane = this.ready.shift()!
+      const job = lane.queue.shift()!
+      // Still has work: back of the line, behind everyone who was waiting.
+      if (lane.queue.length > 0) this.ready.push(lane)
+      this.running++
+      const started = performance.now()
+      void job
+        .run()
+        .then(job.resolve, job.reject)
+        .finally(() => {
+          lane.runs++
+          lane.busyMs += performance.now() - started
+          this.running--
+          this.dispatch()
+        })
+    }
+  }
+}
+
+/** A WindowTranscriber whose every inference (encoder + decoding) waits for its lane's turn. */
+export class GatedTranscriber extends WindowTranscriber {
+  constructor(
+    model: WhisperModel,
+    decoding: Partial<DecodingOptions>,
+    private readonly gate: Lane,
+  ) {
+    super(model, decoding)
+  }
+
+  override transcribe(
+    audio: Float32Array,
+    length: number,
+    prompt: readonly number[],
+    limits: {maxNewTokens?: number; signal?: AbortSignal} = {},
+  ): Promise<WindowResult> {
+    return this.gate.run(() => super.transcribe(audio, length, prompt, limits), limits.signal)
+  }
+}
+
+/** Any AsrBackend behind a lane (for backends other than Whisper's, e.g. scripted ones in tests). */
+export class GatedBackend implements AsrBackend {
+  readonly sampleRate: number
+  readonly maxSamples: number
+
+  constructor(
+    private readonly inner: AsrBackend,
+    private readonly gate: Lane,
+  ) {
+    this.sampleRate = inner.sampleRate
+    this.maxSamples = inner.maxSamples
+  }
+
+  transcribe(audio: Float32Array, prompt: readonly number[], signal?: AbortSignal): Promise<Hypothesis> {
+    return this.gate.run(() => this.inner.transcribe(audio, prompt, signal), signal)
+  }
+}
