@@ -1,0 +1,328 @@
+import {PassThrough} from 'node:stream'
+import type {WebSocket, RawData} from 'ws'
+import {openAudio, type AudioStream} from '../engine/audio/decode.js'
+import {ChunkAssembler} from '../engine/audio/pcm.js'
+import {isWhisperStreamError} from '../engine/errors.js'
+import type {FinalEvent, PartialEvent} from '../engine/events.js'
+import type {WhisperModel} from '../engine/model/whisper-model.js'
+import {SileroVad} from '../engine/stream/silero-vad.js'
+import {Streamer} from '../engine/stream/streamer.js'
+import {WhisperBackend} from '../engine/stream/whisper-backend.js'
+import {
+  defaultStreamOptions,
+  errorCodes,
+  parseControl,
+  ProtocolError,
+  type ErrorCodeName,
+  type ServerMessage,
+  type StreamOptions,
+} from './protocol.js'
+import type {FairScheduler, Lane} from './scheduler.js'
+import {GatedTranscriber} from './scheduler.js'
+
+export interface SessionLimits {
+  /** Close a session that sends nothing for this long. */
+  idleTimeoutMs: number
+  /** Cut off a client that does not read: its unsent bytes over this. */
+  maxBufferedBytes: number
+  /** Audio waiting beyond the 30 s window (the client outruns inference) over this closes the session ('overloaded'). */
+  maxBacklogSeconds: number
+}
+
+export const defaultSessionLimits: SessionLimits = {idleTimeoutMs: 30_000, maxBufferedBytes: 1 << 20, maxBacklogSeconds: 10}
+
+export interface SessionContext {
+  id: number
+  remote: string
+  model: WhisperModel
+  scheduler: FairScheduler
+  limits: SessionLimits
+  ffmpegPath?: string | undefined
+  log: (line: string) => void
+  onClosed: (session: StreamSession) => void
+}
+
+const RATE = 16_000
+const CHUNK = 1600
+
+type State = 'waiting' | 'starting' | 'running' | 'ending' | 'closed'
+
+/**
+ * One WebSocket client on /v1/stream: options, then audio in, partial/final events out, then `done`.
+ * Messages are handled strictly in order through one promise chain; audio is pushed to the Streamer,
+ * which never blocks (steps coalesce under load). Memory per session: the Streamer's fixed 30 s
+ * ring, its backlog (capped), and the frames queued behind a start or flush (capped the same way).
+ */
+export class StreamSession {
+  state: State = 'waiting'
+  options: StreamOptions = {...defaultStreamOptions}
+  private readonly ws: WebSocket
+  private readonly ctx: SessionContext
+  private readonly query: Partial<StreamOptions>
+  private readonly abort = new AbortController()
+  private readonly lane: Lane
+  private chain: Promise<void> = Promise.resolve()
+  private queuedBytes = 0
+  private streamer: Streamer | undefined
+  private assembler: ChunkAssembler | undefined
+  private decoderInput: PassThrough | undefined
+  private decoder: AudioStream | undefined
+  private decoderPump: Promise<void> | undefined
+  /** Samples handed to earlier streamers (a `flush` starts a new one): offsets times and ids. */
+  private sampleBase = 0
+  private samples = 0
+  private idBase = 0
+  private finals = 0
+  private idleTimer: NodeJS.Timeout | undefined
+  private closeInfo = ''
+  /** `end` (or shutdown) was received: later frames are ignored. */
+  private ended = false
+
+  constructor(ws: WebSocket, ctx: SessionContext, query: Partial<StreamOptions>) {
+    this.ws = ws
+    this.ctx = ctx
+    this.query = query
+    this.lane = ctx.scheduler.lane(`session-${ctx.id}`)
+    ws.on('message', (data, isBinary) => this.receive(data, isBinary))
+    ws.on('close', (code, reason) => this.closed(code, reason.toString()))
+    ws.on('error', (error) => {
+      // ws closes the socket itself (1009 for an oversized frame, 1002 for a protocol error).
+      this.closeInfo ||= error.message
+    })
+    this.touch()
+  }
+
+  get id(): number {
+    return this.ctx.id
+  }
+
+  /** Server shutdown: stop reading, commit and send what was heard, `done`, close 1001. */
+  shutdown(): Promise<void> {
+    if (this.state === 'closed') return Promise.resolve()
+    if (this.ended) return this.chain
+    this.ended = true
+    return this.enqueue(0, () => this.finish(1001, 'server shutting down'))
+  }
+
+  private receive(data: RawData, isBinary: boolean): void {
+    this.touch()
+    if (this.ended || this.state === 'closed') return
+    const bytes = toBuffer(data)
+    if (isBinary) {
+      this.enqueue(bytes.length, async () => {
+        await this.ensureStarted()
+        this.audio(bytes)
+      })
+      return
+    }
+    let control
+    try {
+      control = parseControl(bytes.toString('utf8'))
+    } catch (error) {
+      this.enqueue(0, async () => this.fail(error))
+      return
+    }
+    if (control.type === 'start') {
+      const options = control.options
+      this.enqueue(0, () => this.start(options))
+    } else if (control.type === 'flush') {
+      this.enqueue(0, async () => {
+        await this.ensureStarted()
+        await this.flushSegment()
+      })
+    } else {
+      this.ended = true
+      this.enqueue(0, async () => {
+        await this.ensureStarted()
+        await this.finish(1000, 'end of stream')
+      })
+    }
+  }
+
+  /** Runs `task` after everything received before it; frames waiting here count against the backlog cap. */
+  private enqueue(bytes: number, task: () => Promise<void>): Promise<void> {
+    this.queuedBytes += bytes
+    if (this.queuedBytes > this.backlogCapBytes() && this.state !== 'closed') {
+      this.fail(new ProtocolError('overloaded', 'audio arrives faster than it can be transcribed'))
+    }
+    this.chain = this.chain.then(async () => {
+      this.queuedBytes -= bytes
+      if (this.state === 'closed') return
+      try {
+        await task()
+      } catch (error) {
+        this.fail(error)
+      }
+    })
+    return this.chain
+  }
+
+  private backlogCapBytes(): number {
+    return Math.max(1 << 20, this.ctx.limits.maxBacklogSeconds * this.options.sample_rate * 4)
+  }
+
+  private async ensureStarted(): Promise<void> {
+    if (this.state === 'waiting') await this.start({})
+  }
+
+  private async start(frame: Partial<StreamOptions>): Promise<void> {
+    if (this.state !== 'waiting') throw new ProtocolError('unsupported-message', 'the session has already started; send start once, before any audio')
+    this.state = 'starting'
+    this.options = {...defaultStreamOptions, ...this.query, ...frame}
+    const {encoding, sample_rate: rate} = this.options
+    if (encoding === 'webm' || rate !== RATE) {
+      // Compressed audio, or raw PCM at another rate: a per-session ffmpeg decodes/resamples to 16 kHz.
+      this.decoderInput = new PassThrough({highWaterMark: 256 * 1024})
+      const raw = encoding !== 'webm'
+      this.decoder = openAudio({
+        input: this.decoderInput,
+        ffmpegPath: this.ctx.ffmpegPath,
+        chunkSamples: CHUNK,
+        ...(raw ? {inputFormat: encoding, inputOptions: ['-ar', String(rate), '-ac', '1']} : {}),
+      })
+      const decoder = this.decoder
+      this.decoderPump = (async () => {
+        for await (const chunk of decoder) this.pushPcm(chunk)
+      })().catch((error: unknown) => {
+        this.fail(isWhisperStreamError(error) ? new ProtocolError('undecodable-audio', error.line) : error)
+      })
+    } else {
+      this.assembler = new ChunkAssembler(CHUNK, encoding)
+    }
+    this.streamer = await this.openStreamer()
+    if (this.state === 'starting') this.state = 'running'
+    this.send({type: 'ready', session: this.ctx.id, model: this.ctx.model.name, options: this.options})
+  }
+
+  private async openStreamer(): Promise<Streamer> {
+    let transcriber
+    try {
+      transcriber = new GatedTranscriber(this.ctx.model, {language: this.options.language, task: this.options.task}, this.lane)
+    } catch (error) {
+      throw isWhisperStreamError(error) ? new ProtocolError('invalid-message', error.line) : error
+    }
+    const vad = this.options.vad ? await SileroVad.create() : undefined
+    const streamer = new Streamer(
+      new WhisperBackend(transcriber),
+      {stepMs: this.options.step_ms, vad: this.options.vad, noPartials: !this.options.partials, stats: false, signal: this.abort.signal},
+      vad,
+    )
+    const seconds = (value: number): number => Math.round((value + this.sampleBase / RATE) * 1000) / 1000
+    streamer.on('partial', (event: PartialEvent) => this.send({...event, start: seconds(event.start), end: seconds(event.end)}))
+    streamer.on('final', (event: FinalEvent) => {
+      this.finals++
+      this.send({...event, id: event.id + this.idBase, start: seconds(event.start), end: seconds(event.end)})
+    })
+    streamer.on('error', (error) => this.fail(error))
+    return streamer
+  }
+
+  private audio(bytes: Buffer): void {
+    if (this.state !== 'running') return
+    if (this.decoderInput) {
+      this.decoderInput.write(bytes)
+      if (this.decoderInput.writableLength > this.backlogCapBytes()) throw new ProtocolError('overloaded', 'the audio decoder cannot keep up')
+      return
+    }
+    const assembler = this.assembler!
+    assembler.push(bytes)
+    for (let chunk = assembler.next(); chunk; chunk = assembler.next()) this.pushPcm(chunk)
+  }
+
+  private pushPcm(chunk: Float32Array): void {
+    const streamer = this.streamer
+    if (!streamer || this.state === 'closed') return
+    streamer.push(chunk)
+    this.samples += chunk.length
+    if (streamer.backlogSamples > this.ctx.limits.maxBacklogSeconds * RATE) {
+      throw new ProtocolError('overloaded', 'audio arrives faster than it can be transcribed')
+    }
+  }
+
+  /** `flush`: commit everything heard so far now, then go on with a fresh window. */
+  private async flushSegment(): Promise<void> {
+    const tail = this.assembler?.flush()
+    if (tail) this.pushPcm(tail)
+    const old = this.streamer!
+    await old.flush()
+    this.idBase = this.finals
+    this.sampleBase = this.samples
+    this.streamer = await this.openStreamer()
+  }
+
+  private async finish(code: number, reason: string): Promise<void> {
+    if (this.state === 'closed') return
+    this.state = 'ending'
+    clearTimeout(this.idleTimer)
+    if (this.decoderInput) {
+      this.decoderInput.end()
+      await this.decoderPump
+    }
+    const tail = this.assembler?.flush()
+    if (tail) this.pushPcm(tail)
+    if (this.streamer) await this.streamer.flush()
+    if (this.isClosed()) return
+    this.send({type: 'done', audio: Math.round((this.samples / RATE) * 1000) / 1000, finals: this.finals})
+    this.close(code, reason)
+  }
+
+  private isClosed(): boolean {
+    return this.state === 'closed'
+  }
+
+  private fail(error: unknown): void {
+    if (this.state === 'closed') return
+    const code: ErrorCodeName = error instanceof ProtocolError ? error.code : 'internal'
+    const message = error instanceof ProtocolError ? error.message : isWhisperStreamError(error) ? error.line : String(error)
+    this.send({type: 'error', code, message})
+    this.close(errorCodes[code], code)
+  }
+
+  private send(message: ServerMessage): void {
+    if (this.state === 'closed' || this.ws.readyState !== this.ws.OPEN) return
+    this.ws.send(JSON.stringify(message))
+    if (this.ws.bufferedAmount > this.ctx.limits.maxBufferedBytes) {
+      // The client does not read: nothing more can reach it, so drop the connection.
+      this.closeInfo = `client not reading (${this.ws.bufferedAmount} bytes unsent)`
+      this.ws.terminate()
+      this.closed(1006, 'slow client')
+    }
+  }
+
+  private close(code: number, reason: string): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.close(code, reason.slice(0, 120))
+    this.closed(code, reason)
+  }
+
+  private touch(): void {
+    clearTimeout(this.idleTimer)
+    if (this.ended || this.state === 'closed') return
+    this.idleTimer = setTimeout(() => {
+      this.enqueue(0, async () => this.fail(new ProtocolError('idle-timeout', `no frame for ${this.ctx.limits.idleTimeoutMs} ms`)))
+    }, this.ctx.limits.idleTimeoutMs)
+    this.idleTimer.unref()
+  }
+
+  /** Idempotent teardown: stop inference and decoding, log one line. */
+  private closed(code: number, reason: string): void {
+    if (this.state === 'closed') return
+    this.state = 'closed'
+    clearTimeout(this.idleTimer)
+    this.abort.abort(new Error('session closed'))
+    this.lane.close()
+    this.decoder?.close()
+    this.decoderInput?.destroy()
+    const avgWait = this.lane.runs > 0 ? Math.round(this.lane.waitMs / this.lane.runs) : 0
+    const detail = this.closeInfo ? `; ${this.closeInfo}` : ''
+    this.ctx.log(
+      `session ${this.ctx.id} ${this.ctx.remote}: ${(this.samples / RATE).toFixed(1)} s audio, ${this.finals} finals, ${this.lane.runs} steps (avg wait ${avgWait} ms), closed ${code}${reason ? ` ${reason}` : ''}${detail}`,
+    )
+    this.ctx.onClosed(this)
+  }
+}
+
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data
+  if (Array.isArray(data)) return Buffer.concat(data)
+  return Buffer.from(data)
+}
