@@ -13,7 +13,7 @@ export interface MicAppProps {
   keys: boolean
   /** false under NO_COLOR. */
   color: boolean
-  /** Fixed width instead of the terminal's (tests). */
+  /** A fixed width instead of the terminal's, which is followed through resizes (tests). */
   columns?: number
 }
 
@@ -33,10 +33,10 @@ export function MicApp({store, model, keys, color, columns}: MicAppProps) {
   )
   return (
     <Box flexDirection="column">
-      <TranscriptView finals={state.finals} partial={state.partial} columns={width} color={color} />
-      <StatusLine state={state} model={model} columns={width} keys={keys} />
+      <TranscriptView finals={state.finals} partial={state.partial} width={columns} color={color} />
+      <StatusLine state={state} model={model} columns={width} width={columns} keys={keys} />
       {state.notice ? (
-        <Box width={width}>
+        <Box width={columns}>
           <Text color="red" wrap="wrap">
             {state.notice}
           </Text>

@@ -5,7 +5,10 @@ import {clock} from './transcript-view.js'
 export interface StatusLineProps {
   state: Pick<MicState, 'elapsed' | 'level' | 'speaking' | 'stepMs' | 'rtf' | 'paused' | 'phase'>
   model: string
+  /** Width to fit the segments into. */
   columns: number
+  /** A fixed box width (tests); by default the terminal's. */
+  width?: number
   /** Key hints are shown only when keys work (stdin is a terminal). */
   keys: boolean
 }
@@ -30,7 +33,7 @@ export function levelMeter(level: number, cells = METER_CELLS): string {
 }
 
 /** The status segments, most important first in priority (elapsed, state, level). */
-export function statusSegments({state, model, keys}: Omit<StatusLineProps, 'columns'>): Segment[] {
+export function statusSegments({state, model, keys}: Pick<StatusLineProps, 'state' | 'model' | 'keys'>): Segment[] {
   const segments: Segment[] = []
   const {phase, paused} = state
   if (phase === 'stopping') segments.push({text: '■ stopping: finishing the last words…', color: 'yellow', bold: true, priority: 10})
@@ -41,9 +44,8 @@ export function statusSegments({state, model, keys}: Omit<StatusLineProps, 'colu
   segments.push({text: clock(state.elapsed), priority: 9})
   if (!paused && phase === 'listening') {
     segments.push({text: levelMeter(state.level), color: 'green', priority: 6})
-    if (state.speaking !== undefined) {
-      segments.push(state.speaking ? {text: 'speaking', color: 'green', priority: 8} : {text: 'silent', dim: true, priority: 8})
-    }
+    // Before the first step there is no VAD verdict yet; with the VAD on, no step means no speech.
+    segments.push(state.speaking ? {text: 'speaking', color: 'green', priority: 8} : {text: 'silent', dim: true, priority: 8})
   }
   if (state.stepMs !== undefined) segments.push({text: `step ${Math.round(state.stepMs)} ms`, priority: 4})
   if (state.rtf !== undefined) segments.push({text: `rtf ${state.rtf.toFixed(2)}`, color: state.rtf > 1 ? 'red' : undefined, priority: 5})
@@ -68,7 +70,7 @@ export function fitSegments(segments: Segment[], columns: number): Segment[] {
 export function StatusLine(props: StatusLineProps) {
   const segments = fitSegments(statusSegments(props), props.columns)
   return (
-    <Box width={props.columns} height={1} overflow="hidden">
+    <Box width={props.width} height={1} overflow="hidden">
       <Text wrap="truncate-end">
         {segments.map((segment, i) => (
           <Text key={i}>

@@ -4,7 +4,8 @@ import type {FinalLine} from './mic-store.js'
 export interface TranscriptViewProps {
   finals: FinalLine[]
   partial: string
-  columns: number
+  /** A fixed width (tests); by default lines take the terminal's width and rewrap when it changes. */
+  width?: number
   /** false under NO_COLOR: the partial is marked with "…" instead of being dimmed. */
   color: boolean
 }
@@ -20,12 +21,12 @@ export function clock(seconds: number): string {
  * Committed lines go to <Static>: written once above the live area, they scroll into the terminal's
  * history and are never redrawn. The partial tail lives below them and is replaced as it changes.
  */
-export function TranscriptView({finals, partial, columns, color}: TranscriptViewProps) {
+export function TranscriptView({finals, partial, width, color}: TranscriptViewProps) {
   return (
     <>
       <Static items={finals}>
         {(line) => (
-          <Box key={line.id} width={columns}>
+          <Box key={line.id} width={width}>
             <Text wrap="wrap">
               <Text dimColor>[{clock(line.start)}]</Text> {line.text}
             </Text>
@@ -33,7 +34,7 @@ export function TranscriptView({finals, partial, columns, color}: TranscriptView
         )}
       </Static>
       {partial === '' ? null : (
-        <Box width={columns}>
+        <Box width={width}>
           <Text dimColor={color} italic={color} wrap="wrap">
             {color ? partial : `… ${partial}`}
           </Text>

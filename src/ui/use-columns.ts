@@ -3,10 +3,10 @@ import {useStdout} from 'ink'
 
 const FALLBACK_COLUMNS = 80
 
-/** The terminal width, re-read on every resize; `override` (tests, fixed layouts) wins. */
+/** The terminal width; a resize re-renders the caller. `override` (tests, fixed layouts) wins. */
 export function useColumns(override?: number): number {
   const {stdout} = useStdout()
-  const [columns, setColumns] = useState(() => stdout.columns || FALLBACK_COLUMNS)
+  const [, setColumns] = useState(() => stdout.columns || FALLBACK_COLUMNS)
   useEffect(() => {
     const onResize = (): void => setColumns(stdout.columns || FALLBACK_COLUMNS)
     stdout.on('resize', onResize)
@@ -14,5 +14,6 @@ export function useColumns(override?: number): number {
       stdout.off('resize', onResize)
     }
   }, [stdout])
-  return override ?? columns
+  // Read at render time: Ink may re-render for the resize before this hook's own update lands.
+  return override ?? (stdout.columns || FALLBACK_COLUMNS)
 }
