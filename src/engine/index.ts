@@ -1,2 +1,11 @@
-export * from "./errors.js"
-export * from "./events.js"
+// The engine's public surface, for programs that embed whisper-stream rather than run its CLI.
+export * from './errors.js'
+export * from './events.js'
+export {Engine, feedStreamer, type FileSettings, type StreamSettings} from './engine.js'
+export {openAudio, type AudioInputOptions, type AudioStream} from './audio/decode.js'
+export {WhisperModel, type LoadOptions} from './model/whisper-model.js'
+export {WindowTranscriber, type DecodingOptions, type Task} from './decode/window-transcriber.js'
+export {Streamer, type StreamerEvents} from './stream/streamer.js'
+export type {StreamerOptions} from './stream/streamer-options.js'
+export type {AsrBackend, Hypothesis, TimedWord} from './stream/asr-backend.js'
+export {resolveModel} from './store/resolve-model.js'
