@@ -39,7 +39,7 @@ export function readSpecialTokens(
   }
   const firstTimestamp = tokenizer.idToToken(timestampBegin)
   if (firstTimestamp !== undefined && firstTimestamp !== '<|0.00|>') {
-    throw new WhisperStreamError('model-mismatch', `token ${timestampBegin} is "${firstTimestamp}", expected <|0.00|>`, {
+    throw new WhisperStreamError('model-mismatch', `tokenizer.json: token ${timestampBegin} is "${firstTimestamp}", expected <|0.00|> (the first timestamp after no_timestamps_token_id ${noTimestamps})`, {
       hint: 'tokenizer.json does not match generation_config.json',
     })
   }

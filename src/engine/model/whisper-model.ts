@@ -35,7 +35,8 @@ export class WhisperModel {
     const files = await findModelFiles(dir, options.dtype ?? 'fp32')
     const configJson = (await readJsonFile(dir, 'config.json'))!
     const config = parseWhisperConfig(configJson)
-    const generation = parseGenerationConfig(await readJsonFile(dir, 'generation_config.json', false), configJson)
+    // Required: without it a multilingual model would silently decode as English-only (no lang_to_id).
+    const generation = parseGenerationConfig(await readJsonFile(dir, 'generation_config.json'), configJson)
     const preprocessor = parsePreprocessorConfig(await readJsonFile(dir, 'preprocessor_config.json'), 'preprocessor_config.json')
     if (preprocessor.featureSize !== config.melBins) {
       throw new WhisperStreamError(
@@ -62,7 +63,12 @@ export class WhisperModel {
             decoderWithPast: await createSession(files.decoder.decoderWithPast, sessionOptions),
           }
     const model = new WhisperModel(basename(dir), files, config, generation, preprocessor, tokenizer, special, encoder, decoderSessions)
-    model.#checkGraphs()
+    try {
+      model.#checkGraphs()
+    } catch (error) {
+      await model.release() // a long-lived process (serve) must not keep the native sessions of a rejected model
+      throw error
+    }
     return model
   }
 
@@ -117,19 +123,55 @@ export class WhisperModel {
         }
       }
     }
+    const {melBins, maxSourcePositions, dModel, decoderHeads, vocabSize} = this.config
+    const headDim = dModel / decoderHeads
     expect(this.encoder, ['input_features'], this.files.encoder)
+    const encoderDims = (name: string, dims: DimCheck[]): void => checkDims(this.encoder, name, dims, this.files.encoder)
+    encoderDims('input_features', [[1, melBins, 'num_mel_bins'], [2, this.inputFrames, '2 × max_source_positions']])
+    encoderDims('last_hidden_state', [[1, maxSourcePositions, 'max_source_positions'], [2, dModel, 'd_model']])
     const last = this.config.decoderLayers - 1
     const past = [`past_key_values.${last}.decoder.key`, `past_key_values.${last}.encoder.value`]
+    const pastDims: DimCheck[] = [[1, decoderHeads, 'decoder_attention_heads'], [3, headDim, 'd_model / decoder_attention_heads']]
+    const decoderDims = (session: Session, file: string, withPast: boolean): void => {
+      checkDims(session, 'encoder_hidden_states', [[2, dModel, 'd_model']], file)
+      checkDims(session, 'logits', [[2, vocabSize, 'vocab_size']], file)
+      if (withPast) checkDims(session, 'past_key_values.0.decoder.key', pastDims, file)
+    }
     if (this.decoderSessions.layout === 'merged') {
-      expect(this.decoderSessions.merged, ['input_ids', 'encoder_hidden_states', 'use_cache_branch', ...past], 'decoder_model_merged')
+      const file = this.files.decoder.layout === 'merged' ? this.files.decoder.merged : 'decoder_model_merged'
+      expect(this.decoderSessions.merged, ['input_ids', 'encoder_hidden_states', 'use_cache_branch', ...past], file)
       if (this.decoderSessions.merged.inputNames.includes(`past_key_values.${last + 1}.decoder.key`)) {
-        throw new WhisperStreamError('model-mismatch', `the decoder has more layers than config.json's decoder_layers (${this.config.decoderLayers})`, {
+        throw new WhisperStreamError('model-mismatch', `${file} has more decoder layers than config.json's decoder_layers (${this.config.decoderLayers})`, {
           hint: 'config.json belongs to another model; pull the model again',
         })
       }
+      decoderDims(this.decoderSessions.merged, file, true)
     } else {
-      expect(this.decoderSessions.decoder, ['input_ids', 'encoder_hidden_states'], 'decoder_model')
-      expect(this.decoderSessions.decoderWithPast, ['input_ids', ...past], 'decoder_with_past_model')
+      const [decoder, withPast] = this.files.decoder.layout === 'split' ? [this.files.decoder.decoder, this.files.decoder.decoderWithPast] : ['decoder_model', 'decoder_with_past_model']
+      expect(this.decoderSessions.decoder, ['input_ids', 'encoder_hidden_states'], decoder)
+      expect(this.decoderSessions.decoderWithPast, ['input_ids', ...past], withPast)
+      decoderDims(this.decoderSessions.decoder, decoder, false)
+      decoderDims(this.decoderSessions.decoderWithPast, withPast, true)
+    }
+  }
+}
+
+/** [axis, value config.json implies, the config key(s) it comes from] */
+type DimCheck = [number, number, string]
+
+/**
+ * Checks the fixed (numeric) sizes an ONNX input or output declares against config.json; symbolic
+ * sizes ("batch_size") and values the runtime does not describe are skipped.
+ */
+function checkDims(session: Session, name: string, dims: DimCheck[], file: string): void {
+  const meta = [...session.inputMetadata, ...session.outputMetadata].find((m) => m.name === name)
+  if (!meta || !meta.isTensor) return
+  for (const [axis, expected, key] of dims) {
+    const actual = meta.shape[axis]
+    if (typeof actual === 'number' && actual > 0 && actual !== expected) {
+      throw new WhisperStreamError('model-mismatch', `${file}: "${name}" has size ${actual} on axis ${axis} but config.json gives ${key} = ${expected}`, {
+        hint: 'the ONNX file and config.json come from different models; pull the model again',
+      })
     }
   }
 }
