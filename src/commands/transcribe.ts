@@ -49,7 +49,8 @@ a sliding window with LocalAgreement commits, partial and final events, Silero V
     let audio: AudioStream | undefined
     let sink: Sink | undefined
     try {
-      const settings = streaming ? streamSettings(flags, signals.signal) : undefined
+      // The streamer itself is not aborted by a signal: the source stops, and flush() commits what was heard.
+      const settings = streaming ? streamSettings(flags) : undefined
       const engine = Engine.from(await loadModelFromFlags(flags, signals.signal))
       const decoding = {language: flags.language, task: flags.task as Task, timestamps: !flags['no-timestamps']}
       const source = openAudio({
@@ -96,6 +97,8 @@ a sliding window with LocalAgreement commits, partial and final events, Silero V
       await audio?.done.catch(() => undefined)
       signals.dispose()
     }
+    // ENOSPC and other write failures: one line and a non-zero exit, not a crash.
+    if (sink?.error) throw sink.error
     const received = signals.received()
     if (received) this.exit(signalExitCode(received))
   }
