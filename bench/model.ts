@@ -1,0 +1,42 @@
+// The model a benchmark runs on: the one --model names, or a generated tiny-shaped model (random
+// weights, openai/whisper-tiny.en sizes) built once into <repo>/.cache/bench-models/.
+import {randomBytes} from 'node:crypto'
+import {existsSync} from 'node:fs'
+import {rename, rm} from 'node:fs/promises'
+import path from 'node:path'
+import {generateModel, GENERATOR_VERSION, PRESETS, type PresetName} from '../models/generator/index.js'
+import {cacheDir} from './paths.js'
+
+export interface BenchModel {
+  dir: string
+  /** How it was obtained, for the report. */
+  origin: string
+  generated: boolean
+}
+
+export async function generatedModel(preset: PresetName = 'tiny-shaped', onStatus?: (line: string) => void): Promise<BenchModel> {
+  const dir = path.join(cacheDir('bench-models'), `${preset}-v${GENERATOR_VERSION}`)
+  const dims = PRESETS[preset]
+  const origin = `generated ${preset} (random weights, seed 1; d_model ${dims.dModel}, ${dims.encoderLayers}+${dims.decoderLayers} layers)`
+  if (existsSync(dir)) return {dir, origin, generated: true}
+  onStatus?.(`generating the ${preset} model into ${dir} (once)`)
+  const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`
+  try {
+    await generateModel({out: tmp, preset, seed: 1})
+    await rename(tmp, dir)
+  } catch (error) {
+    if (!existsSync(dir)) throw error
+  } finally {
+    await rm(tmp, {recursive: true, force: true})
+  }
+  return {dir, origin, generated: true}
+}
+
+/** A local model directory, a known name or a hub id (resolved through the model store), or the generated default. */
+export async function benchModel(nameOrDir: string | undefined, onStatus?: (line: string) => void): Promise<BenchModel> {
+  if (nameOrDir === undefined) return generatedModel('tiny-shaped', onStatus)
+  if (existsSync(nameOrDir)) return {dir: path.resolve(nameOrDir), origin: `local directory ${path.resolve(nameOrDir)}`, generated: false}
+  const {resolveModelInfo} = await import('../src/engine/store/resolve-model.js')
+  const info = await resolveModelInfo(nameOrDir, {})
+  return {dir: info.dir, origin: `${nameOrDir} (${info.dir})`, generated: false}
+}

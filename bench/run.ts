@@ -1,0 +1,126 @@
+// runBench(): the scenarios in order, one model load, one report object (what --json prints).
+import {mkdir} from 'node:fs/promises'
+import path from 'node:path'
+import {writeWav} from '../src/engine/audio/wav.js'
+import {WhisperModel} from '../src/engine/model/whisper-model.js'
+import {baseClip, loopTo, SAMPLE_RATE} from './audio.js'
+import {defaultDecodeOptions, runDecode, type DecodeOptions, type DecodeResult} from './decode.js'
+import {runFile, type FileOptions, type FileResult} from './file.js'
+import {machineInfo, type MachineInfo} from './machine.js'
+import {benchModel} from './model.js'
+import {runNaive} from './naive.js'
+import {cacheDir} from './paths.js'
+import {silentProgress, type Progress} from './progress.js'
+import {runServe, type ServeResult} from './serve.js'
+import {runStream, type StreamOptions, type TimelineResult} from './stream.js'
+
+export const SCENARIOS = ['decode', 'stream', 'naive', 'file', 'serve'] as const
+export type Scenario = (typeof SCENARIOS)[number]
+
+export interface BenchOptions {
+  /** Model directory or name; undefined generates tiny-shaped. */
+  model?: string | undefined
+  scenarios: Scenario[]
+  threads: number
+  /** Audio for "stream"; "naive" gets a fifth, "file" min(10 min, this). */
+  minutes: number
+  decode?: Partial<DecodeOptions>
+  stream?: Partial<StreamOptions>
+  naiveSeconds?: number
+  file?: Partial<FileOptions>
+  serveSessions?: number[]
+  serveSeconds?: number
+  /** Also run the stream scenario with VAD on. */
+  vadToo?: boolean
+  progress?: Progress
+}
+
+export interface BenchReport {
+  version: 1
+  command: string
+  machine: MachineInfo
+  model: {dir: string; origin: string; name: string; dModel: number; encoderLayers: number; decoderLayers: number; vocab: number; threads: number}
+  audio: {source: string; description: string}
+  scenarios: Scenario[]
+  decode?: DecodeResult
+  stream?: TimelineResult
+  streamVad?: TimelineResult
+  naive?: TimelineResult
+  file?: FileResult
+  serve?: ServeResult
+  wallSeconds: number
+}
+
+export async function runBench(options: BenchOptions): Promise<BenchReport> {
+  const progress = options.progress ?? silentProgress
+  const started = Date.now()
+  const machine = machineInfo()
+  const found = await benchModel(options.model, (line) => progress.note(line))
+  const model = await WhisperModel.load(found.dir, {threads: options.threads || undefined})
+  const clip = await baseClip()
+  if (clip.source !== 'espeak-ng') progress.note(`espeak-ng unavailable: using ${clip.description}`)
+  const report: BenchReport = {
+    version: 1,
+    command: process.argv.slice(1).map((a) => path.relative(process.cwd(), a) || a).join(' '),
+    machine,
+    model: {
+      dir: found.dir,
+      origin: found.origin,
+      name: model.name,
+      dModel: model.config.dModel,
+      encoderLayers: model.config.encoderLayers,
+      decoderLayers: model.config.decoderLayers,
+      vocab: model.config.vocabSize,
+      threads: options.threads,
+    },
+    audio: {source: clip.source, description: clip.description},
+    scenarios: options.scenarios,
+    wallSeconds: 0,
+  }
+  const streamOptions: StreamOptions = {seconds: options.minutes * 60, stepMs: 1000, chunkSamples: 3_200, vad: false, ...options.stream}
+  const want = new Set(options.scenarios)
+  try {
+    if (want.has('decode')) {
+      progress.begin('decode: ms per token, cached vs uncached')
+      report.decode = await runDecode(model, clip.pcm, {...defaultDecodeOptions, ...options.decode}, progress)
+      progress.end()
+    }
+    if (want.has('stream')) {
+      progress.begin(`stream: ${fmtSeconds(streamOptions.seconds)} of audio, 1 s steps, VAD off`)
+      report.stream = await runStream(model, clip.pcm, streamOptions, progress)
+      progress.end(`p95 ${report.stream.summary.p95Ms} ms, drift ${report.stream.summary.drift}`)
+      if (options.vadToo) {
+        progress.begin(`stream: ${fmtSeconds(streamOptions.seconds)} of audio, VAD on`)
+        report.streamVad = await runStream(model, clip.pcm, {...streamOptions, vad: true}, progress)
+        progress.end()
+      }
+    }
+    if (want.has('naive')) {
+      const seconds = options.naiveSeconds ?? streamOptions.seconds / 5
+      progress.begin(`naive: ${fmtSeconds(seconds)} of audio, growing buffer, uncached`)
+      report.naive = await runNaive(model, clip.pcm, {...streamOptions, seconds, vad: false}, progress)
+      progress.end(`p95 ${report.naive.summary.p95Ms} ms`)
+    }
+    if (want.has('file')) {
+      const file: FileOptions = {seconds: Math.min(600, streamOptions.seconds), threads: options.threads, reps: 2, tokens: 128, tokenReps: 3, ...options.file}
+      progress.begin(`file: ${fmtSeconds(file.seconds)} long-form, ours vs transformers.js`)
+      report.file = await runFile(model, found.dir, clip.pcm, file, progress)
+      progress.end(report.file.available ? `speed-up ${report.file.speedup}x` : report.file.reason)
+    }
+    if (want.has('serve')) {
+      progress.begin('serve: concurrent sessions')
+      const seconds = options.serveSeconds ?? Math.min(60, streamOptions.seconds)
+      const wav = path.join(cacheDir('bench-audio'), `serve-${seconds}s-${clip.source}.wav`)
+      await mkdir(path.dirname(wav), {recursive: true})
+      await writeWav(wav, loopTo(clip.pcm, seconds), SAMPLE_RATE)
+      report.serve = await runServe({modelDir: found.dir, sessions: options.serveSessions ?? [1, 2, 4], seconds, wav}, progress)
+      progress.end(report.serve.available ? undefined : `not available: ${report.serve.reason}`)
+    }
+  } finally {
+    await model.release()
+  }
+  report.wallSeconds = Math.round((Date.now() - started) / 100) / 10
+  return report
+}
+
+export const fmtSeconds = (seconds: number): string => (seconds >= 120 ? `${+(seconds / 60).toFixed(1)} min` : `${+seconds.toFixed(1)} s`)

@@ -1,0 +1,46 @@
+// Scenario "stream": audio through our streamer as fast as the CPU allows (200 ms chunks, 1 s
+// steps, backpressure: each step sees exactly one step of new audio). Per-step latency and memory.
+import {Engine, feedStreamer} from '../src/engine/engine.js'
+import type {WhisperModel} from '../src/engine/model/whisper-model.js'
+import {loopedChunks} from './audio.js'
+import type {Progress} from './progress.js'
+import {msSince, now} from './stats.js'
+import {compactSamples, memorySample, summarise, thin, type StepSample, type TimelineSummary} from './timeline.js'
+
+export interface StreamOptions {
+  seconds: number
+  stepMs: number
+  chunkSamples: number
+  vad: boolean
+}
+
+export interface TimelineResult {
+  label: string
+  settings: Record<string, unknown>
+  summary: TimelineSummary
+  finals: number
+  /** [audio s, step ms, RSS MB, heap MB], thinned to at most 2000 points. */
+  samples: Array<[number, number, number, number]>
+}
+
+export async function runStream(model: WhisperModel, clip: Float32Array, options: StreamOptions, progress: Progress): Promise<TimelineResult> {
+  const engine = Engine.from(model)
+  const streamer = await engine.openStream({stepMs: options.stepMs, vad: options.vad, stats: true, noPartials: true})
+  const samples: StepSample[] = []
+  let finals = 0
+  streamer.on('stats', (event) => {
+    samples.push({audio: event.audio, stepMs: event.stepMs, ...memorySample()})
+    progress.update(event.audio / options.seconds, `stream: ${event.audio.toFixed(0)} / ${options.seconds} s audio, last step ${event.stepMs.toFixed(0)} ms`)
+  })
+  streamer.on('final', () => finals++)
+  const start = now()
+  await feedStreamer(streamer, loopedChunks(clip, options.seconds, options.chunkSamples), {backpressure: true})
+  const wall = msSince(start) / 1000
+  return {
+    label: `window (ours, KV cache${options.vad ? ', VAD' : ''})`,
+    settings: {stepMs: options.stepMs, chunkMs: (options.chunkSamples / 16), vad: options.vad, cache: true},
+    summary: summarise(samples, options.stepMs / 1000, wall),
+    finals,
+    samples: compactSamples(thin(samples)),
+  }
+}

@@ -1,0 +1,79 @@
+// The terminal report: plain aligned tables, one per scenario, then the targets.
+import type {BenchReport} from './run.js'
+import type {TimelineResult} from './stream.js'
+import {targetRows} from './targets.js'
+
+type Cell = string | number | null | undefined
+
+export function table(headers: string[], rows: Cell[][]): string {
+  const text = rows.map((row) => row.map((cell) => (cell === null || cell === undefined ? '–' : String(cell))))
+  const widths = headers.map((h, i) => Math.max(h.length, ...text.map((row) => row[i]?.length ?? 0)))
+  const numeric = headers.map((_, i) => text.every((row) => /^[-–\d.,x% ]*$/.test(row[i] ?? '')))
+  const line = (cells: string[]): string => cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd()
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...text.map(line)].join('\n')
+}
+
+export function timelineTable(result: TimelineResult): string {
+  const s = result.summary
+  const rows = s.deciles.map((d) => [`${d.fromS}-${d.toS} s`, d.steps, d.p50Ms, d.p95Ms, d.maxMs, d.rssMB, d.heapMB])
+  return [
+    table(['stream time', 'steps', 'p50 ms', 'p95 ms', 'max ms', 'RSS MB', 'heap MB'], rows),
+    `all steps: p50 ${s.p50Ms} ms, p95 ${s.p95Ms} ms, max ${s.maxMs} ms; compute per ${s.stepSeconds} s step ${s.computePerStep} s; ` +
+      `drift ${s.drift} (after ${s.warmupSeconds} s warm-up ${s.driftAfterWarmup}); RSS slope ${s.rssSlopeMBPerHour} MB/audio h, heap slope ${s.heapSlopeMBPerHour} MB/audio h; ` +
+      `${s.audioSeconds} s audio in ${s.wallSeconds} s wall`,
+  ].join('\n')
+}
+
+export function renderReport(report: BenchReport): string {
+  const out: string[] = []
+  const m = report.machine
+  out.push(`whisper-stream bench — ${m.cpu}, ${m.cores} cores, Node ${m.node}, onnxruntime ${m.onnxruntime}, transformers.js ${m.transformers ?? 'absent'}, load ${m.loadAverage.join(' ')}`)
+  out.push(`model: ${report.model.origin}; ${report.model.threads || 'default'} threads; audio: ${report.audio.description}`)
+  if (report.decode) {
+    const d = report.decode
+    out.push('', `## decode (ms per token, end-of-text suppressed, prompt of ${d.promptTokens} tokens)`)
+    out.push(table(['tokens', 'cached ms/tok', 'uncached ms/tok', 'uncached/cached'], d.rows.map((r) => [r.tokens, r.cachedMsPerToken, r.uncachedMsPerToken, r.speedup === null ? null : `${r.speedup}x`])))
+    out.push(`one 30 s window: log-mel ${d.melMs} ms, encoder ${d.encoderMs} ms`)
+  }
+  if (report.stream) out.push('', `## stream: ${report.stream.label}`, timelineTable(report.stream))
+  if (report.streamVad) out.push('', `## stream: ${report.streamVad.label}`, timelineTable(report.streamVad))
+  if (report.naive) out.push('', `## naive: ${report.naive.label}`, timelineTable(report.naive))
+  if (report.stream && report.naive) {
+    const a = report.stream.summary
+    const b = report.naive.summary
+    out.push('', table(['', 'window (ours)', 'naive', 'naive/ours'], [
+      ['p50 step ms', a.p50Ms, b.p50Ms, ratio(b.p50Ms, a.p50Ms)],
+      ['p95 step ms', a.p95Ms, b.p95Ms, ratio(b.p95Ms, a.p95Ms)],
+      ['max step ms', a.maxMs, b.maxMs, ratio(b.maxMs, a.maxMs)],
+    ]))
+  }
+  if (report.file) {
+    const f = report.file
+    out.push('', `## file: ${f.audioSeconds} s long-form, ${f.threads} threads`)
+    if (!f.available) out.push(`ours: ${f.ours.wallSeconds.join(', ')} s (RTF ${f.ours.rtf}); transformers.js: not available: ${f.reason}`)
+    else {
+      out.push(table(['', 'wall s (runs)', 'RTF', 'words'], [
+        ['ours (long-form)', f.ours.wallSeconds.join(', '), f.ours.rtf, f.ours.words],
+        ['transformers.js pipeline', f.theirs!.wallSeconds.join(', '), f.theirs!.rtf, f.theirs!.words],
+      ]))
+      out.push(`speed-up ${f.speedup}x; word agreement ${pct(f.wordAgreement)}; first window tokens ${f.firstWindow!.identical ? 'identical' : 'differ'} (${f.firstWindow!.sharedPrefix} shared of ${f.firstWindow!.oursTokens}/${f.firstWindow!.theirsTokens})`)
+      const d = f.decoding!
+      out.push(`decoding per token (${d.tokens} tokens): ours ${d.oursMsPerToken} ms, transformers.js generate ${d.theirsMsPerToken} ms → ${d.speedup}x`)
+    }
+    for (const note of f.notes) out.push(`note: ${note}`)
+  }
+  if (report.serve) {
+    out.push('', '## serve')
+    out.push(report.serve.available ? JSON.stringify(report.serve.result, null, 2) : `not available: ${report.serve.reason}`)
+  }
+  const targets = targetRows(report)
+  if (targets.length > 0) {
+    out.push('', '## targets (reported, not asserted)')
+    out.push(table(['target', 'wanted', 'measured', 'met'], targets.map((t) => [t.name, t.target, t.measured, t.met === null ? 'n/a' : t.met ? 'yes' : 'NO'])))
+  }
+  out.push('', `total ${report.wallSeconds} s`)
+  return out.join('\n') + '\n'
+}
+
+const ratio = (a: number | null, b: number | null): string | null => (a === null || b === null || b === 0 ? null : `${(a / b).toFixed(1)}x`)
+const pct = (v: number | null): string => (v === null ? 'n/a' : `${(v * 100).toFixed(1)} %`)

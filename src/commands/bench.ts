@@ -1,0 +1,59 @@
+import {writeFile} from 'node:fs/promises'
+import {Flags} from '@oclif/core'
+import {writeHtml} from '../../bench/report-html.js'
+import {runBench, SCENARIOS, type BenchReport, type Scenario} from '../../bench/run.js'
+import {stderrProgress} from '../../bench/progress.js'
+import {renderReport} from '../../bench/table.js'
+import {BaseCommand} from '../cli/base-command.js'
+import {WhisperStreamError} from '../engine/errors.js'
+
+export default class Bench extends BaseCommand {
+  static override summary = 'Measure decoding, streaming latency and memory, and compare with the naive approach and transformers.js.'
+  static override description = `Scenarios (all by default):
+  decode  ms per token, KV-cached vs uncached, at 16/64/128/224 tokens; log-mel and encoder per 30 s window
+  stream  --minutes of audio through the streamer (1 s steps, 200 ms chunks, VAD off): latency and memory per decile
+  naive   a growing buffer re-transcribed every step without a cache, over a fifth of --minutes
+  file    long-form transcription of min(10, --minutes) minutes vs @huggingface/transformers (when installed)
+  serve   concurrent WebSocket sessions, through bench/serve-load.ts when present
+Without --model a tiny-shaped model with random weights is generated once into .cache/bench-models/.
+Audio is espeak-ng speech with pauses, looped (synthetic tones when espeak-ng is missing).
+Progress goes to stderr; the table (or --json) to stdout.`
+
+  static override examples = [
+    '<%= config.bin %> bench --minutes 5 --out bench/results/report.html',
+    '<%= config.bin %> bench --scenario decode --scenario file --json > results.json',
+    '<%= config.bin %> bench --model tiny.en --minutes 60',
+  ]
+
+  static override flags = {
+    model: Flags.string({char: 'm', summary: 'Model directory, known name or hub id (default: a generated tiny-shaped model).'}),
+    scenario: Flags.string({summary: 'Scenario to run (repeatable; default: all).', options: [...SCENARIOS], multiple: true}),
+    minutes: Flags.string({summary: 'Minutes of audio for the stream scenario (decimals allowed); naive runs a fifth, file min(10, this).', default: '60'}),
+    threads: Flags.integer({summary: 'CPU threads for inference, ours and transformers.js alike (0: onnxruntime decides).', default: 2, min: 0}),
+    vad: Flags.boolean({summary: 'Also run the stream scenario with VAD on.'}),
+    json: Flags.boolean({summary: 'Print the results as one JSON object instead of tables.'}),
+    out: Flags.string({summary: 'Write a self-contained HTML report (charts) to this file.'}),
+    'json-out': Flags.string({summary: 'Also write the JSON results to this file.'}),
+  }
+
+  async run(): Promise<BenchReport> {
+    const {flags} = await this.parse(Bench)
+    const minutes = Number(flags.minutes)
+    if (!Number.isFinite(minutes) || minutes <= 0) {
+      throw new WhisperStreamError('usage', `--minutes must be a positive number, got "${flags.minutes}"`, {hint: 'e.g. --minutes 5 or --minutes 0.5'})
+    }
+    const report = await runBench({
+      model: flags.model,
+      scenarios: (flags.scenario as Scenario[] | undefined) ?? [...SCENARIOS],
+      threads: flags.threads,
+      minutes,
+      vadToo: flags.vad,
+      progress: stderrProgress(),
+    })
+    if (flags.out) await writeHtml(flags.out, report)
+    if (flags['json-out']) await writeFile(flags['json-out'], JSON.stringify(report, null, 2) + '\n')
+    process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : renderReport(report))
+    if (flags.out) process.stderr.write(`bench: HTML report written to ${flags.out}\n`)
+    return report
+  }
+}
