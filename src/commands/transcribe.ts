@@ -88,7 +88,12 @@ a sliding window with LocalAgreement commits, partial and final events, Silero V
           if (progress) process.stderr.write('\n')
         }
       }
-      await source.done
+      const end = await source.done
+      if (end.reason === 'eof' && end.samples === 0) {
+        // A valid container with no samples (a bare wav header, a zero-length track): bad input, not a silent success.
+        const label = args.input === '-' ? 'stdin' : args.input
+        throw new WhisperStreamError('input-undecodable', `${label} holds no audio: 0 samples decoded`, {hint: 'give a file with some audio in it'})
+      }
     } catch (error) {
       if (!(error instanceof WhisperStreamError && error.code === 'aborted' && signals.received())) throw error
     } finally {
