@@ -26,8 +26,10 @@ export interface FileResult {
   reason?: string
   audioSeconds: number
   threads: number
-  ours: {wallSeconds: number[]; rtf: number | null; words: number; segments: number}
-  theirs?: {wallSeconds: number[]; rtf: number | null; words: number; chunks: number; settings: Record<string, unknown>}
+  ours: {wallSeconds: number[]; rtf: number | null; words: number; segments: number; tokens: number; msPerToken: number | null}
+  theirs?: {wallSeconds: number[]; rtf: number | null; words: number; chunks: number; tokens: number; msPerToken: number | null; settings: Record<string, unknown>}
+  /** Their wall time per output token over ours (above 1: ours is faster per token); the two may emit very different amounts. */
+  perTokenSpeedup?: number | null
   /** theirs / ours wall time (above 1: ours is faster). */
   speedup: number | null
   /** Word-level agreement of the two transcripts: 2·LCS / (words ours + words theirs). */
@@ -54,29 +56,33 @@ export async function runFile(model: WhisperModel, modelDir: string, clip: Float
   const audioSeconds = audio.length / SAMPLE_RATE
   const engine = Engine.from(model)
   const notes: string[] = []
-  const ours = async (): Promise<{wall: number; text: string; segments: number}> => {
+  const ours = async (): Promise<{wall: number; text: string; segments: number; tokens: number}> => {
     const start = now()
     const words: string[] = []
     let segments = 0
+    let tokens = 0
     const chunks = async function* (): AsyncGenerator<Float32Array> {
       for (let i = 0; i < audio.length; i += 3_200) yield audio.subarray(i, Math.min(audio.length, i + 3_200))
     }
     for await (const event of engine.transcribeFile(chunks(), {withTokens: true})) {
       words.push(event.text)
       segments++
+      tokens += event.tokens?.length ?? 0
     }
-    return {wall: msSince(start) / 1000, text: words.join(' '), segments}
+    return {wall: msSince(start) / 1000, text: words.join(' '), segments, tokens}
   }
 
   const {lib, reason} = await loadTransformers()
   const oursWalls: number[] = []
   let oursText = ''
   let oursSegments = 0
+  let oursTokens = 0
   const runOurs = async (): Promise<void> => {
     const r = await ours()
     oursWalls.push(r.wall)
     oursText = r.text
     oursSegments = r.segments
+    oursTokens = r.tokens
   }
   if (!lib) {
     for (let i = 0; i < options.reps; i++) {
@@ -89,7 +95,7 @@ export async function runFile(model: WhisperModel, modelDir: string, clip: Float
       reason,
       audioSeconds,
       threads: options.threads,
-      ours: {wallSeconds: oursWalls.map((w) => round(w, 2) ?? 0), rtf: round(o / audioSeconds, 4), words: countWords(oursText), segments: oursSegments},
+      ours: {wallSeconds: oursWalls.map((w) => round(w, 2) ?? 0), rtf: round(o / audioSeconds, 4), words: countWords(oursText), segments: oursSegments, tokens: oursTokens, msPerToken: round((o * 1000) / oursTokens, 2)},
       speedup: null,
       wordAgreement: null,
       notes: [`transformers.js comparison not available: ${reason}`],
@@ -129,6 +135,9 @@ export async function runFile(model: WhisperModel, modelDir: string, clip: Float
   await asr.dispose?.()
   const o = median(oursWalls)
   const t = median(theirWalls)
+  // Their output tokens, text tokens re-encoded with the model's tokenizer (the pipeline returns text only; timestamps not counted).
+  const theirTokens = model.tokenizer.encode(theirText).length
+  notes.push('output tokens: ours counts the text tokens of its segments; theirs is its text re-encoded with the same tokenizer (an estimate). A random-weights model stops at different places in each implementation, so compare ms per output token as well as wall time')
   notes.push('ours: sequential 30 s windows seeking to the last timestamp (Whisper long-form); theirs: the pipeline\'s chunked algorithm (30 s chunks, 5 s stride), so the transcripts are not expected to be identical')
 
   // First window: identical input and (nearly) identical rules, so tokens should match exactly.
@@ -202,9 +211,10 @@ export async function runFile(model: WhisperModel, modelDir: string, clip: Float
     available: true,
     audioSeconds,
     threads: options.threads,
-    ours: {wallSeconds: oursWalls.map((w) => round(w, 2) ?? 0), rtf: round(o / audioSeconds, 4), words: countWords(oursText), segments: oursSegments},
-    theirs: {wallSeconds: theirWalls.map((w) => round(w, 2) ?? 0), rtf: round(t / audioSeconds, 4), words: countWords(theirText), chunks: theirChunks, settings},
+    ours: {wallSeconds: oursWalls.map((w) => round(w, 2) ?? 0), rtf: round(o / audioSeconds, 4), words: countWords(oursText), segments: oursSegments, tokens: oursTokens, msPerToken: round((o * 1000) / oursTokens, 2)},
+    theirs: {wallSeconds: theirWalls.map((w) => round(w, 2) ?? 0), rtf: round(t / audioSeconds, 4), words: countWords(theirText), chunks: theirChunks, tokens: theirTokens, msPerToken: round((t * 1000) / theirTokens, 2), settings},
     speedup: round(t / o, 2),
+    perTokenSpeedup: round(((t * 1000) / theirTokens) / ((o * 1000) / oursTokens), 2),
     wordAgreement: round(wordAgreement(oursText, theirText), 3),
     firstWindow: {identical: shared === comparable && comparable > 0, sharedPrefix: shared, oursTokens: ourFirst.length, theirsTokens: theirFirst.length},
     decoding: {

@@ -52,11 +52,11 @@ export function renderReport(report: BenchReport): string {
     out.push('', `## file: ${f.audioSeconds} s long-form, ${f.threads} threads`)
     if (!f.available) out.push(`ours: ${f.ours.wallSeconds.join(', ')} s (RTF ${f.ours.rtf}); transformers.js: not available: ${f.reason}`)
     else {
-      out.push(table(['', 'wall s (runs)', 'RTF', 'words'], [
-        ['ours (long-form)', f.ours.wallSeconds.join(', '), f.ours.rtf, f.ours.words],
-        ['transformers.js pipeline', f.theirs!.wallSeconds.join(', '), f.theirs!.rtf, f.theirs!.words],
+      out.push(table(['', 'wall s (runs)', 'RTF', 'words', 'out tokens', 'ms/out token'], [
+        ['ours (long-form)', f.ours.wallSeconds.join(', '), f.ours.rtf, f.ours.words, f.ours.tokens, f.ours.msPerToken],
+        ['transformers.js pipeline', f.theirs!.wallSeconds.join(', '), f.theirs!.rtf, f.theirs!.words, f.theirs!.tokens, f.theirs!.msPerToken],
       ]))
-      out.push(`speed-up ${f.speedup}x; word agreement ${pct(f.wordAgreement)}; first window tokens ${f.firstWindow!.identical ? 'identical' : 'differ'} (${f.firstWindow!.sharedPrefix} shared of ${f.firstWindow!.oursTokens}/${f.firstWindow!.theirsTokens})`)
+      out.push(`speed-up ${f.speedup}x wall, ${f.perTokenSpeedup}x per output token; word agreement ${pct(f.wordAgreement)}; first window tokens ${f.firstWindow!.identical ? 'identical' : 'differ'} (${f.firstWindow!.sharedPrefix} shared of ${f.firstWindow!.oursTokens}/${f.firstWindow!.theirsTokens})`)
       const d = f.decoding!
       out.push(`decoding per token (${d.tokens} tokens): ours ${d.oursMsPerToken} ms, transformers.js generate ${d.theirsMsPerToken} ms → ${d.speedup}x`)
     }
