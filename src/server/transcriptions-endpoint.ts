@@ -70,9 +70,11 @@ export function handleTranscription(req: IncomingMessage, res: ServerResponse, c
   const fields = new Map<string, string>()
   let job: Promise<Job> | undefined
   let failure: RequestError | undefined
+  let upload: Readable | undefined
   const fail = (error: RequestError): void => {
     failure ??= error
     abort.abort(error)
+    upload?.resume() // discard the rest, so the form parser reaches its end and the answer goes out
   }
 
   parser.on('field', (name, value) => {
@@ -83,9 +85,11 @@ export function handleTranscription(req: IncomingMessage, res: ServerResponse, c
   })
   parser.on('file', (name, stream) => {
     if (name !== 'file' || job || failure) return void stream.resume()
+    upload = stream
     try {
       job = transcribe(stream, fields, ctx, abort.signal)
-      job.catch(() => {})
+      // Whatever ends decoding (done, failed, aborted), the parser must still read the body to its end.
+      job.catch(() => {}).finally(() => stream.resume())
     } catch (error) {
       fail(error instanceof RequestError ? error : new RequestError(500, String(error)))
       stream.resume()
