@@ -21,13 +21,11 @@ const SILENT_AFTER_STEPS = 3
 
 export default class Mic extends BaseCommand {
   static override summary = 'Transcribe the microphone live, in a terminal screen or as JSON lines.'
-  static override description = `Captures the default input device through ffmpeg (Linux: PulseAudio, then ALSA; macOS: AVFoundation;
-Windows: the first DirectShow audio device) and transcribes it on the streaming path.
-On a terminal it shows an Ink screen: committed text scrolls up, the tentative tail is dimmed below it, and a
-status line shows the time, level, voice activity, step latency, real-time factor and model.
-Keys: q or Ctrl-C stops (the last words are flushed first), p pauses and resumes (audio is dropped while paused).
-With --json, or when stdout is not a terminal, it writes the same JSON lines as transcribe --stream.
---out FILE also writes the transcript as it goes (.jsonl, .txt, .srt, .vtt by extension).`
+  static override description = `Captures the default input device through ffmpeg (Linux: PulseAudio, then ALSA; macOS: AVFoundation; Windows: the first DirectShow audio device) and transcribes it on the streaming path.
+
+On a terminal it shows a live screen: committed text scrolls up into the terminal's history, the tentative tail is dimmed below it, and a status line shows the time, input level, voice activity, step latency, real-time factor and model. Keys: q (or Ctrl-C, Esc) stops after flushing the last words and exits 0; p (or space) pauses and resumes, and audio is dropped while paused. NO_COLOR is honoured.
+
+With --json, or when stdout is not a terminal, it writes the same JSON lines as transcribe --stream; Ctrl-C then stops the same way. --out FILE also writes the transcript as it goes (.jsonl, .txt, .srt, .vtt by extension).`
 
   static override examples = [
     '<%= config.bin %> mic',

@@ -32,7 +32,7 @@ export function levelMeter(level: number, cells = METER_CELLS): string {
   return '█'.repeat(filled) + '░'.repeat(cells - filled)
 }
 
-/** The status segments, most important first in priority (elapsed, state, level). */
+/** The status segments; when space is short the lowest priority goes first (model, step latency, then the rest). */
 export function statusSegments({state, model, keys}: Pick<StatusLineProps, 'state' | 'model' | 'keys'>): Segment[] {
   const segments: Segment[] = []
   const {phase, paused} = state
@@ -50,7 +50,7 @@ export function statusSegments({state, model, keys}: Pick<StatusLineProps, 'stat
   if (state.stepMs !== undefined) segments.push({text: `step ${Math.round(state.stepMs)} ms`, priority: 4})
   if (state.rtf !== undefined) segments.push({text: `rtf ${state.rtf.toFixed(2)}`, color: state.rtf > 1 ? 'red' : undefined, priority: 5})
   segments.push({text: model, color: 'cyan', priority: 3})
-  if (keys && phase !== 'stopping' && phase !== 'stopped') segments.push({text: paused ? 'p resume · q quit' : 'p pause · q quit', dim: true, priority: 2})
+  if (keys && phase !== 'stopping' && phase !== 'stopped') segments.push({text: paused ? 'p resume · q quit' : 'p pause · q quit', dim: true, priority: 5.5})
   return segments
 }
 

@@ -66,6 +66,10 @@ describe('StatusLine', () => {
     expect(narrow).toContain('● REC')
     expect(narrow).toContain('1:23')
     expect(narrow).not.toContain('q quit')
+    // At 80 columns the model name goes before the key hints do.
+    const standard = frame(listening(), 80)
+    expect(standard).toContain('q quit')
+    expect(standard).toContain('rtf')
   })
 
   it('levelMeter is empty at silence and full at 0 dBFS', () => {
