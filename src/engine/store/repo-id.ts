@@ -21,7 +21,7 @@ export interface ModelRef {
 export function validateRepoId(repo: string): string {
   const bad = (why: string) =>
     new WhisperStreamError('model-unknown', `Invalid repository id "${repo}": ${why}`, {
-      hint: 'use a known name (see `whisper-stream models list`) or owner/name',
+      hint: 'use a known name from `whisper-stream models list`, or owner/name',
     })
   if (!REPO_ID.test(repo)) throwIt(bad('expected owner/name with letters, digits, "-", "_" or "."'))
   for (const part of repo.split('/')) {

@@ -34,7 +34,7 @@ export interface ResolvedModel {
   source: 'local' | 'cache' | 'download'
   repo?: string
   commit?: string
-  /** The dtype asked for or found; undefined for a local directory given without one. */
+  /** The dtype asked for, else the one found complete (fp32 first); undefined if a local directory has none complete. */
   dtype?: Dtype
   files: {path: string; size: number; cached: boolean}[]
 }
@@ -137,7 +137,10 @@ export async function resolveModelInfo(nameOrPath: string | undefined, options: 
   const input = nameOrPath?.trim() || DEFAULT_MODEL
   const local = input.startsWith('~') ? path.join(homedir(), input.slice(1)) : input
   const stat = await fs.stat(local).catch(() => undefined)
-  if (stat?.isDirectory()) return {dir: path.resolve(local), source: 'local', dtype: checkDtype(options.dtype), files: []}
+  if (stat?.isDirectory()) {
+    const dir = path.resolve(local)
+    return {dir, source: 'local', dtype: checkDtype(options.dtype) ?? (await cache.dtypesIn(dir))[0], files: []}
+  }
   if (looksLikePath(input))
     throw new WhisperStreamError('model-missing', `No model directory at ${input}`, {
       hint: 'give a directory holding config.json and onnx/, or a model name such as tiny.en',

@@ -1,0 +1,73 @@
+import {REGISTRY, approximateSize, type Dtype} from '../../../models/registry.js'
+import {hubCacheDir, listCachedRepos} from '../../engine/store/hub-cache.js'
+import {formatBytes} from '../../ui/progress-bar.js'
+import {BaseCommand} from '../../cli/base-command.js'
+
+export interface ModelListing {
+  name: string
+  repo: string
+  description?: string
+  known: boolean
+  downloaded: boolean
+  /** dtypes complete in the cached snapshot. */
+  dtypes: Dtype[]
+  /** Bytes on disk when downloaded. */
+  size: number
+  /** The dtype pulled when none is named, for known names. */
+  defaultDtype?: Dtype
+  /** Approximate download size per published dtype, for known names. */
+  approximateSizes?: Partial<Record<Dtype, number>>
+  path?: string
+}
+
+export default class ModelsList extends BaseCommand {
+  static override summary = 'List known models and what is downloaded.'
+  static override description =
+    'Shows every known name with its Hugging Face repository, the dtypes already in the cache and the space they take; repositories in the cache that have no known name (downloaded by other tools, or pulled by repo id) are listed too. Never touches the network.'
+  static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json']
+  static override enableJsonFlag = true
+
+  async run(): Promise<{cache: string; models: ModelListing[]}> {
+    await this.parse(ModelsList)
+    const cache = hubCacheDir()
+    const cached = await listCachedRepos(cache)
+    const byRepo = new Map(cached.map((repo) => [repo.repo.toLowerCase(), repo]))
+    const models: ModelListing[] = REGISTRY.map((entry) => {
+      const found = byRepo.get(entry.repo.toLowerCase())
+      byRepo.delete(entry.repo.toLowerCase())
+      return {
+        name: entry.name,
+        repo: entry.repo,
+        description: entry.description,
+        known: true,
+        downloaded: Boolean(found && found.dtypes.length > 0),
+        dtypes: found?.dtypes ?? [],
+        size: found?.size ?? 0,
+        defaultDtype: entry.defaultDtype,
+        approximateSizes: Object.fromEntries(entry.dtypes.map((dtype) => [dtype, approximateSize(entry, dtype)])),
+        path: found?.snapshot,
+      }
+    })
+    for (const found of byRepo.values())
+      models.push({name: found.repo, repo: found.repo, known: false, downloaded: found.dtypes.length > 0, dtypes: found.dtypes, size: found.size, path: found.snapshot})
+    if (!this.jsonEnabled()) this.printTable(models, cache)
+    return {cache, models}
+  }
+
+  private printTable(models: ModelListing[], cache: string): void {
+    const rows = models.map((model) => [
+      model.name,
+      model.repo,
+      model.dtypes.length > 0 ? model.dtypes.join(',') : model.size > 0 ? 'partial' : '-',
+      model.size > 0
+        ? formatBytes(model.size)
+        : model.defaultDtype
+          ? `~${formatBytes(model.approximateSizes?.[model.defaultDtype] ?? 0)} (${model.defaultDtype})`
+          : '',
+    ])
+    const header = ['NAME', 'REPOSITORY', 'DOWNLOADED', 'SIZE']
+    const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)))
+    for (const row of [header, ...rows]) this.log(row.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd())
+    this.log(`\ncache: ${cache}`)
+  }
+}
