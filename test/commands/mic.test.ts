@@ -30,6 +30,13 @@ const stripAnsi = (text: string): string =>
   // eslint-disable-next-line no-control-regex
   text.replace(/\u001B\[[0-?]*[ -/]*[@-~]|\u001B\][^\u0007]*\u0007|\u001B[()][A-Z0-9]|\u001B[=>78]/g, '')
 
+/** The environment with NO_COLOR set and nothing forcing colour back on. */
+function colourless(): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const [key, value] of Object.entries(process.env)) if (value !== undefined && key !== 'FORCE_COLOR') env[key] = value
+  return {...env, NO_COLOR: '1'}
+}
+
 /** Resolves once `predicate` holds for the text seen so far, or rejects after `ms`. */
 function waitFor(read: () => string, predicate: (text: string) => boolean, ms: number, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -61,7 +68,7 @@ afterAll(() => {
 })
 
 describe('mic in a terminal (TUI)', () => {
-  it('shows the status line and transcript; q flushes, exits 0, and --out holds the finals', async () => {
+  it('shows the status line and transcript; q flushes, exits 0, and --out holds the finals; NO_COLOR holds', async () => {
     const out = path.join(work, 'tui.jsonl')
     let screen = ''
     const term: IPty = spawn(process.execPath, [bin, 'mic', '--model', model, '--input-format', 'wav', '--device', audio, '--out', out], {
@@ -69,7 +76,7 @@ describe('mic in a terminal (TUI)', () => {
       cols: 100,
       rows: 30,
       cwd: repoRoot,
-      env: {...process.env, NO_COLOR: ''} as Record<string, string>,
+      env: colourless(),
     })
     term.onData((data) => {
       screen += data
@@ -85,6 +92,7 @@ describe('mic in a terminal (TUI)', () => {
       expect(code).toBe(0)
       expect(text).toMatch(/p pause · q quit/)
       expect(text).toMatch(/■ stopped/)
+      expect(screen).not.toMatch(/\u001B\[[\d;]*m/) // no colour or dim escapes at all
       const finals = fs.readFileSync(out, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as {type: string; text: string})
       expect(finals.length).toBeGreaterThan(0)
       for (const event of finals) expect(event.type).toBe('final')
