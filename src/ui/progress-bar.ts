@@ -116,7 +116,7 @@ export class ProgressBar {
     const eta = speed > 0 ? (state.total - state.bytes) / speed : Number.NaN
     const fraction = state.total > 0 ? Math.min(state.bytes / state.total, 1) : 1
     const stats = ` ${String(Math.floor(fraction * 100)).padStart(3)}% ${formatBytes(state.bytes)}/${formatBytes(state.total)} ${formatBytes(speed)}/s ETA ${formatDuration(eta)}`
-    const columns = this.stream.columns ?? 80
+    const columns = this.stream.columns || 80
     const name = file.length > 32 ? `…${file.slice(-31)}` : file
     const width = Math.max(10, Math.min(30, columns - name.length - stats.length - 4))
     const filled = Math.round(fraction * width)
