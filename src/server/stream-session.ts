@@ -313,9 +313,10 @@ export class StreamSession {
     this.decoder?.close()
     this.decoderInput?.destroy()
     const avgWait = this.lane.runs > 0 ? Math.round(this.lane.waitMs / this.lane.runs) : 0
+    const avgBusy = this.lane.runs > 0 ? Math.round(this.lane.busyMs / this.lane.runs) : 0
     const detail = this.closeInfo ? `; ${this.closeInfo}` : ''
     this.ctx.log(
-      `session ${this.ctx.id} ${this.ctx.remote}: ${(this.samples / RATE).toFixed(1)} s audio, ${this.finals} finals, ${this.lane.runs} steps (avg wait ${avgWait} ms), closed ${code}${reason ? ` ${reason}` : ''}${detail}`,
+      `session ${this.ctx.id} ${this.ctx.remote}: ${(this.samples / RATE).toFixed(1)} s audio, ${this.finals} finals, ${this.lane.runs} steps (avg ${avgBusy} ms, wait ${avgWait} ms), closed ${code}${reason ? ` ${reason}` : ''}${detail}`,
     )
     this.ctx.onClosed(this)
   }
