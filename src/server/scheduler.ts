@@ -20,6 +20,8 @@ export class Lane {
   closed = false
   /** Jobs run so far and milliseconds spent in them (for logs and the load harness). */
   runs = 0
+  /** The scheduler's turn counter when this lane last ran (0: never); the least recent goes first. */
+  lastTurn = 0
   busyMs = 0
   waitMs = 0
 
@@ -41,7 +43,7 @@ export class Lane {
 
 /**
  * A fair gate in front of the shared model: at most `concurrency` inferences run at once, and
- * waiting lanes are served round-robin (one job per lane per turn), so no session starves however
+ * waiting lanes are served round-robin (the lane that ran least recently first, one job per turn), so no session starves however
  * busy the others are. Sessions that wait longer see more new audio when their turn comes; the
  * Streamer coalesces it into one step, which is how overload degrades latency, not memory.
  */
@@ -52,6 +54,7 @@ export class FairScheduler {
   private readonly ready: Lane[] = []
   private lanes = 0
   private nextLane = 0
+  private turn = 0
 
   constructor(concurrency = 1) {
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new WhisperStreamError('usage', `concurrency must be a positive integer, got ${concurrency}`)
@@ -120,7 +123,11 @@ export class FairScheduler {
 
   private dispatch(): void {
     while (this.running < this.concurrency && this.ready.length > 0) {
-      const lane = this.ready.shift()!
+      // Round-robin: the waiting lane that ran least recently (arrival order breaks ties).
+      let pick = 0
+      for (let i = 1; i < this.ready.length; i++) if (this.ready[i]!.lastTurn < this.ready[pick]!.lastTurn) pick = i
+      const lane = this.ready.splice(pick, 1)[0]!
+      lane.lastTurn = ++this.turn
       const job = lane.queue.shift()!
       // Still has work: back of the line, behind everyone who was waiting.
       if (lane.queue.length > 0) this.ready.push(lane)
