@@ -16,7 +16,7 @@ afterAll(async () => server?.close())
 async function post(fields: Record<string, string>, file: Buffer | null = wav, name = 'speech.wav'): Promise<Response> {
   const form = new FormData()
   for (const [key, value] of Object.entries(fields)) form.append(key, value)
-  if (file) form.append('file', new Blob([file]), name)
+  if (file) form.append('file', new Blob([new Uint8Array(file)]), name)
   return fetch(`${server.url}/v1/audio/transcriptions`, {method: 'POST', body: form})
 }
 
