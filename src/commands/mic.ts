@@ -16,8 +16,6 @@ import {createFormatter, formatFromPath} from '../output/formats.js'
 import {fileSink, streamSink, type Sink} from '../output/sink.js'
 import {renderMic, type MicUi} from '../ui/render-mic.js'
 
-/** Without a stats event for this many steps, the VAD has stopped sending audio to the model: silence. */
-const SILENT_AFTER_STEPS = 3
 
 export default class Mic extends BaseCommand {
   static override summary = 'Transcribe the microphone live, in a terminal screen or as JSON lines.'
@@ -89,7 +87,7 @@ With --json, or when stdout is not a terminal, it writes the same JSON lines as 
         ui = renderMic({model: modelLabel(flags.model), keys: Boolean(process.stdin.isTTY), color})
         ui.onQuit(() => opened.close())
       }
-      await this.pump(streamer, opened, sinks, ui, settings.stepMs ?? 1000)
+      await this.pump(streamer, opened, sinks, ui)
       await opened.done.catch(() => undefined)
     } finally {
       capture?.close()
@@ -103,12 +101,10 @@ With --json, or when stdout is not a terminal, it writes the same JSON lines as 
   }
 
   /** Capture → (unless paused) streamer; events → sinks and screen; flush at the end of capture. */
-  private async pump(streamer: Streamer, capture: Capture, sinks: Sink[], ui: MicUi | undefined, stepMs: number): Promise<void> {
+  private async pump(streamer: Streamer, capture: Capture, sinks: Sink[], ui: MicUi | undefined): Promise<void> {
     const write = (event: EngineEvent): void => {
       for (const sink of sinks) sink.write(event)
     }
-    let lastStats = 0
-    let lastStepMs = 0
     streamer.on('final', (event) => {
       write(event)
       ui?.pushFinal(event)
@@ -117,19 +113,14 @@ With --json, or when stdout is not a terminal, it writes the same JSON lines as 
       write(event)
       ui?.setPartial(event)
     })
-    streamer.on('stats', (event) => {
-      lastStats = performance.now()
-      lastStepMs = event.stepMs
-      ui?.setStats(event)
-    })
+    streamer.on('stats', (event) => ui?.setStats(event))
+    streamer.on('voice', (event) => ui?.setSpeaking(event.speaking))
     ui?.setPhase('listening')
     let samples = 0
     for await (const chunk of capture.audio) {
       samples += chunk.length
       if (ui) {
         ui.setLevel(ui.paused ? 0 : rms(chunk), samples / audioDefaults.sampleRate)
-        // Stats come only from inference steps, which the VAD skips in silence.
-        if (lastStats > 0 && performance.now() - lastStats > SILENT_AFTER_STEPS * Math.max(stepMs, lastStepMs)) ui.setSpeaking(false)
         if (ui.paused) continue
       }
       streamer.push(chunk)

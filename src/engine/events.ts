@@ -29,8 +29,16 @@ export interface StatsEvent {
   level: number
 }
 
+/** The voice activity detector changed its mind: speech started or stopped. */
+export interface VoiceEvent {
+  type: 'voice'
+  speaking: boolean
+  /** Stream time of the change, in seconds. */
+  at: number
+}
+
 export type TranscriptEvent = PartialEvent | FinalEvent
-export type EngineEvent = TranscriptEvent | StatsEvent
+export type EngineEvent = TranscriptEvent | StatsEvent | VoiceEvent
 
 /** The engine's internal clock is integer samples; this converts once, at the edge. */
 export const samplesToSeconds = (samples: number, sampleRate: number): number =>

@@ -18,7 +18,7 @@ export interface MicState {
   elapsed: number
   /** RMS level of the latest chunk, 0..1. */
   level: number
-  /** From the VAD, via stats events; undefined until the first one. */
+  /** From the VAD's voice events; undefined until the first one. */
   speaking: boolean | undefined
   /** Milliseconds of the last inference step. */
   stepMs: number | undefined
@@ -72,7 +72,7 @@ export class MicStore {
   }
 
   setStats(event: StatsEvent): void {
-    this.update({stepMs: event.stepMs, rtf: event.rtf, speaking: event.speaking})
+    this.update({stepMs: event.stepMs, rtf: event.rtf})
   }
 
   /** Called by the command for each captured chunk (also while paused). */

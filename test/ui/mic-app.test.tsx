@@ -18,6 +18,7 @@ describe('MicApp', () => {
     store.pushFinal({type: 'final', id: 0, text: ' Hello world.', start: 0.5, end: 1.5})
     store.setPartial({type: 'partial', text: 'how are', start: 1.5, end: 2})
     store.setStats({type: 'stats', audio: 3, stepMs: 120, rtf: 0.12, speaking: true, level: 0.2})
+    store.setSpeaking(true)
     await tick()
     const frame = view.lastFrame()!
     expect(frame).toContain('[0:00] Hello world.')

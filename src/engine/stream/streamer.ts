@@ -1,5 +1,5 @@
 import {WhisperStreamError} from '../errors.js'
-import {samplesToSeconds, type FinalEvent, type PartialEvent, type StatsEvent} from '../events.js'
+import {samplesToSeconds, type FinalEvent, type PartialEvent, type StatsEvent, type VoiceEvent} from '../events.js'
 import type {AsrBackend, Hypothesis, TimedWord} from './asr-backend.js'
 import {LocalAgreement, trustedWords} from './local-agreement.js'
 import {RingBuffer} from './ring-buffer.js'
@@ -11,6 +11,7 @@ export interface StreamerEvents {
   partial: PartialEvent
   final: FinalEvent
   stats: StatsEvent
+  voice: VoiceEvent
   error: WhisperStreamError
 }
 export type StreamerEventName = keyof StreamerEvents
@@ -41,7 +42,7 @@ export class Streamer {
   private readonly silenceSamples: number
   private readonly padSamples: number
   private readonly vad: VoiceActivity | undefined
-  private readonly listeners: {[K in StreamerEventName]: Array<(event: StreamerEvents[K]) => void>} = {partial: [], final: [], stats: [], error: []}
+  private readonly listeners: {[K in StreamerEventName]: Array<(event: StreamerEvents[K]) => void>} = {partial: [], final: [], stats: [], voice: [], error: []}
 
   /** Audio pushed while the ring was full (only when the producer outruns inference by a whole window). */
   private readonly pending: Float32Array[] = []
@@ -197,6 +198,7 @@ export class Streamer {
       const frameStart = this.vadCursor
       this.vadCursor += frame
       const speech = probability >= (this.speaking ? this.options.vadNegThreshold : this.options.vadThreshold)
+      if (speech !== this.speaking) this.emit('voice', {type: 'voice', speaking: speech, at: this.seconds(frameStart)})
       this.speaking = speech
       if (speech) {
         this.lastSpeechEnd = this.vadCursor
