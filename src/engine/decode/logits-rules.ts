@@ -68,25 +68,21 @@ export class LogitsRules {
   }
 }
 
-/** True when the summed probability of all timestamps beats the most likely text token. */
+/**
+ * True when the summed probability of all timestamps beats the most likely text token.
+ * Both sides share the softmax denominator, so comparing log Σ exp(timestamp logits) with the
+ * best text logit is exact and needs exp() over the ~1500 timestamps only, not the whole vocabulary.
+ */
 function timestampMassWins(logits: Float32Array, timestampBegin: number): boolean {
-  let max = -Infinity
-  for (let i = 0; i < logits.length; i++) if (logits[i]! > max) max = logits[i]!
-  if (max === -Infinity) return false
-  let total = 0
-  let timestamps = 0
   let maxText = -Infinity
-  for (let i = 0; i < logits.length; i++) {
-    const value = logits[i]!
-    if (value === -Infinity) continue
-    const e = Math.exp(value - max)
-    total += e
-    if (i >= timestampBegin) timestamps += e
-    else if (value > maxText) maxText = value
-  }
-  if (timestamps === 0) return false
-  const logTotal = Math.log(total) + max
-  return Math.log(timestamps) + max - logTotal > maxText - logTotal
+  for (let i = 0; i < timestampBegin; i++) if (logits[i]! > maxText) maxText = logits[i]!
+  let maxTimestamp = -Infinity
+  for (let i = timestampBegin; i < logits.length; i++) if (logits[i]! > maxTimestamp) maxTimestamp = logits[i]!
+  if (maxTimestamp === -Infinity) return false
+  if (maxText === -Infinity) return true
+  let sum = 0
+  for (let i = timestampBegin; i < logits.length; i++) sum += Math.exp(logits[i]! - maxTimestamp)
+  return Math.log(sum) + maxTimestamp > maxText
 }
 
 export function argmax(logits: Float32Array): number {
