@@ -18,8 +18,9 @@ export async function ensureBuilt(): Promise<void> {
 const env = {WHISPER_STREAM_DEBUG: '', NO_COLOR: '1', WHISPER_STREAM_MODEL: '', HF_HUB_OFFLINE: '1'}
 
 /** Runs the CLI to the end; never rejects (look at exitCode). Generous timeout, no timing assertions. */
-export function cli(args: string[], options: Options = {}) {
-  return execa('node', [binRun, ...args], {reject: false, timeout: 90_000, env, extendEnv: true, stripFinalNewline: false, ...options})
+export async function cli(args: string[], options: Options = {}): Promise<{exitCode: number | undefined; stdout: string; stderr: string}> {
+  const result = await execa('node', [binRun, ...args], {reject: false, timeout: 90_000, env, extendEnv: true, stripFinalNewline: false, ...options})
+  return {exitCode: result.exitCode, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '')}
 }
 
 /** Starts the CLI with piped stdio for tests that signal it or close its pipes. */

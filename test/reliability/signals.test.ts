@@ -1,7 +1,6 @@
 // Signals and processes (issue 8): ffmpeg dying under us, SIGINT/SIGTERM/SIGHUP, a reader that leaves,
 // stdin that never ends, and a full disk. Each ends with one line (or none) and a distinct exit code,
 // and what was written before is whole JSON lines.
-import {closeSync, openSync} from 'node:fs'
 import {readFile} from 'node:fs/promises'
 import {execa} from 'execa'
 import {beforeAll, describe, expect, it} from 'vitest'
@@ -105,12 +104,9 @@ describe('pipes', () => {
 describe('disk full', () => {
   it.each([[[] as string[]], [streamArgs], [['--format', 'srt']]])('stdout on /dev/full %j: one line, exit 1', async (extra) => {
     const wav = await speech('signals and processes, interrupted mid sentence.')
-    const full = openSync('/dev/full', 'w')
-    try {
-      const result = await execa('node', [binRun, 'transcribe', wav, '--model', model, ...extra], {reject: false, timeout: 90_000, stdout: full})
-      expectOneLineError(result, 1, /ENOSPC/)
-    } finally {
-      closeSync(full)
-    }
+    // As a user would: `whisper-stream transcribe … > /dev/full`.
+    const args = [binRun, 'transcribe', wav, '--model', model, ...extra]
+    const result = await execa('sh', ['-c', 'exec node "$@" > /dev/full', 'sh', ...args], {reject: false, timeout: 90_000})
+    expectOneLineError(result, 1, /ENOSPC/)
   })
 })
