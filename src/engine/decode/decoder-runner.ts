@@ -78,6 +78,15 @@ class DecoderIo {
   }
 }
 
+/** A call with no past: the merged decoder's no-cache branch, or the split layout's first decoder. */
+function noPastCall(sessions: DecoderSessions, io: DecoderIo, tokens: readonly number[], encoderHidden: Tensor): {session: Session; feeds: Feeds} {
+  const feeds: Feeds = {input_ids: idsTensor(tokens), encoder_hidden_states: encoderHidden}
+  if (sessions.layout === 'split') return {session: sessions.decoder, feeds}
+  io.emptyPast(feeds)
+  feeds['use_cache_branch'] = io.cacheOff
+  return {session: sessions.merged, feeds}
+}
+
 /**
  * KV-cached decoding. Self-attention K/V grow one token a step; cross-attention K/V are fetched
  * once, from the first call of a window, and fed back unchanged: later calls never ask the runtime
@@ -103,15 +112,7 @@ export class CachedDecoder implements DecoderRunner {
 
   async start(tokens: readonly number[], encoderHidden: Tensor): Promise<Float32Array> {
     this.#encoderHidden = encoderHidden
-    const feeds: Feeds = {input_ids: idsTensor(tokens), encoder_hidden_states: encoderHidden}
-    let session: Session
-    if (this.#sessions.layout === 'merged') {
-      session = this.#sessions.merged
-      this.#io.emptyPast(feeds)
-      feeds['use_cache_branch'] = this.#io.cacheOff
-    } else {
-      session = this.#sessions.decoder
-    }
+    const {session, feeds} = noPastCall(this.#sessions, this.#io, tokens, encoderHidden)
     const out = await session.run(feeds, this.#firstFetches)
     this.#self = this.#io.selfPresent.map((name) => out[name]!)
     this.#cross = this.#io.crossPresent.map((name) => out[name]!)
@@ -166,15 +167,7 @@ export class UncachedDecoder implements DecoderRunner {
   }
 
   async #run(): Promise<Float32Array> {
-    const feeds: Feeds = {input_ids: idsTensor(this.#tokens), encoder_hidden_states: this.#encoderHidden!}
-    let session: Session
-    if (this.#sessions.layout === 'merged') {
-      session = this.#sessions.merged
-      this.#io.emptyPast(feeds)
-      feeds['use_cache_branch'] = this.#io.cacheOff
-    } else {
-      session = this.#sessions.decoder
-    }
+    const {session, feeds} = noPastCall(this.#sessions, this.#io, this.#tokens, this.#encoderHidden!)
     const out = await session.run(feeds, ['logits'])
     return lastRow(out['logits']!, this.#io)
   }
