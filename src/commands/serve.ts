@@ -3,6 +3,7 @@ import {BaseCommand} from '../cli/base-command.js'
 import {loadModelFromFlags, modelFlags} from '../cli/model-flags.js'
 import {abortOnSignals} from '../cli/signals.js'
 import {checkBindPolicy} from '../server/auth.js'
+import {Engine} from '../engine/engine.js'
 import {defaultServeOptions, startServer} from '../server/http-server.js'
 
 export default class Serve extends BaseCommand {
@@ -36,12 +37,12 @@ Binds 127.0.0.1 by default; another --host needs --token (or --insecure). SIGINT
     checkBindPolicy(flags.host, flags.token, flags.insecure)
     const signals = abortOnSignals()
     try {
-      const model = await loadModelFromFlags(flags, signals.signal)
+      const engine = Engine.from(await loadModelFromFlags(flags, signals.signal))
       const log = (line: string): void => void process.stderr.write(`${line}\n`)
       const server = await startServer({
         host: flags.host,
         port: flags.port,
-        model,
+        engine,
         token: flags.token,
         allowOrigins: flags['allow-origin'] ?? [],
         concurrency: flags.concurrency,
@@ -56,7 +57,7 @@ Binds 127.0.0.1 by default; another --host needs --token (or --insecure). SIGINT
       if (!signals.signal.aborted) await new Promise((resolve) => signals.signal.addEventListener('abort', resolve, {once: true}))
       log(`${signals.received() ?? 'signal'}: closing ${server.sessions} session(s)`)
       await server.close()
-      await model.release()
+      await engine.release()
     } finally {
       signals.dispose()
     }

@@ -1,6 +1,6 @@
 import type {FinalEvent} from './events.js'
 import {transcribeLongForm, type LongFormOptions} from './decode/long-form.js'
-import {WindowTranscriber, type DecodingOptions} from './decode/window-transcriber.js'
+import {WindowTranscriber, type DecodingOptions, type InferenceGate} from './decode/window-transcriber.js'
 import {WhisperModel, type LoadOptions} from './model/whisper-model.js'
 import {SileroVad} from './stream/silero-vad.js'
 import {Streamer} from './stream/streamer.js'
@@ -10,10 +10,18 @@ import {WhisperBackend, type WhisperBackendOptions} from './stream/whisper-backe
 export interface StreamSettings extends Partial<StreamerOptions> {
   decoding?: Partial<DecodingOptions>
   backend?: Partial<WhisperBackendOptions>
+  /** Every inference step of the stream waits for its turn here (serve's fair scheduler). */
+  gate?: InferenceGate
 }
 
 export interface FileSettings extends Partial<LongFormOptions> {
   decoding?: Partial<DecodingOptions>
+  gate?: InferenceGate
+}
+
+/** Finals as each window is done; `language` is known once the first window was heard. */
+export interface FileTranscription extends AsyncIterable<FinalEvent> {
+  readonly language: string | undefined
 }
 
 /**
@@ -21,6 +29,8 @@ export interface FileSettings extends Partial<LongFormOptions> {
  * It knows nothing of terminals, sockets or flags.
  */
 export class Engine {
+  #vad: Promise<SileroVad> | undefined
+
   private constructor(readonly model: WhisperModel) {}
 
   static async load(dir: string, options: LoadOptions = {}): Promise<Engine> {
@@ -31,27 +41,39 @@ export class Engine {
     return new Engine(model)
   }
 
-  /** A live stream: push PCM, read partial/final events. Each stream has its own window, cache and VAD state. */
+  /**
+   * A live stream: push PCM, read partial/final events. Each stream has its own window, decoder
+   * cache and VAD state; the model and the VAD weights are shared.
+   */
   async openStream(settings: StreamSettings = {}): Promise<Streamer> {
-    const {decoding, backend, ...streamer} = settings
-    const transcriber = new WindowTranscriber(this.model, decoding)
-    const vad = streamer.vad === false ? undefined : await SileroVad.create()
+    const {decoding, backend, gate, ...streamer} = settings
+    const transcriber = new WindowTranscriber(this.model, decoding, gate)
+    const vad = streamer.vad === false ? undefined : (await this.#sharedVad()).fork()
     return new Streamer(new WhisperBackend(transcriber, backend), streamer, vad)
   }
 
   /** A whole file or pipe through Whisper's long-form algorithm; finals come out as each window is done. */
-  transcribeFile(audio: AsyncIterable<Float32Array>, settings: FileSettings = {}): AsyncGenerator<FinalEvent> {
-    const {decoding, ...rest} = settings
-    return transcribeLongForm(new WindowTranscriber(this.model, decoding), audio, {
-      condition: true,
-      initialPrompt: [],
-      withTokens: false,
-      ...rest,
-    })
+  transcribeFile(audio: AsyncIterable<Float32Array>, settings: FileSettings = {}): FileTranscription {
+    const {decoding, gate, ...rest} = settings
+    const transcriber = new WindowTranscriber(this.model, decoding, gate)
+    const events = transcribeLongForm(transcriber, audio, {condition: true, initialPrompt: [], withTokens: false, ...rest})
+    return {
+      [Symbol.asyncIterator]: () => events,
+      get language() {
+        return transcriber.language
+      },
+    }
   }
 
-  release(): Promise<void> {
-    return this.model.release()
+  async release(): Promise<void> {
+    const vad = this.#vad
+    this.#vad = undefined
+    await Promise.all([this.model.release(), vad?.then((v) => v.close(), () => undefined)])
+  }
+
+  #sharedVad(): Promise<SileroVad> {
+    this.#vad ??= SileroVad.create()
+    return this.#vad
   }
 }
 

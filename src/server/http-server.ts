@@ -4,7 +4,7 @@ import type {AddressInfo, Socket} from 'node:net'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {WebSocketServer} from 'ws'
-import type {WhisperModel} from '../engine/model/whisper-model.js'
+import type {Engine} from '../engine/engine.js'
 import {authorized, originAllowed, type AccessPolicy} from './auth.js'
 import {optionsFromQuery, ProtocolError} from './protocol.js'
 import {FairScheduler} from './scheduler.js'
@@ -15,7 +15,7 @@ import {handleTranscription} from './transcriptions-endpoint.js'
 export interface ServeOptions {
   host: string
   port: number
-  model: WhisperModel
+  engine: Engine
   /** The id clients see in /v1/models and /health (default: the model's name). */
   modelId?: string
   token?: string | undefined
@@ -75,7 +75,7 @@ const refuse = (socket: Socket, status: number, text: string): void => {
  * a fair scheduler.
  */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
-  const modelId = options.modelId ?? options.model.name
+  const modelId = options.modelId ?? options.engine.model.name
   const scheduler = new FairScheduler(options.concurrency)
   const policy: AccessPolicy = {token: options.token, allowOrigins: options.allowOrigins}
   const page = webPagePath()
@@ -83,7 +83,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   let nextId = 1
   let closing = false
   const created = Math.floor(Date.now() / 1000)
-  const transcriptionContext = {model: options.model, modelId, scheduler, maxFileBytes: options.maxFileBytes, ffmpegPath: options.ffmpegPath, log: options.log}
+  const transcriptionContext = {engine: options.engine, modelId, scheduler, maxFileBytes: options.maxFileBytes, ffmpegPath: options.ffmpegPath, log: options.log}
 
   const server = createServer((req, res) => {
     try {
@@ -140,7 +140,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         {
           id: nextId++,
           remote: `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`,
-          model: options.model,
+          engine: options.engine,
           scheduler,
           limits: options.limits,
           ffmpegPath: options.ffmpegPath,

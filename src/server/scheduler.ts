@@ -1,7 +1,4 @@
 import {WhisperStreamError} from '../engine/errors.js'
-import type {AsrBackend, Hypothesis} from '../engine/stream/asr-backend.js'
-import {WindowTranscriber, type DecodingOptions, type WindowResult} from '../engine/decode/window-transcriber.js'
-import type {WhisperModel} from '../engine/model/whisper-model.js'
 
 interface Job {
   run: () => Promise<unknown>
@@ -143,43 +140,5 @@ export class FairScheduler {
           this.dispatch()
         })
     }
-  }
-}
-
-/** A WindowTranscriber whose every inference (encoder + decoding) waits for its lane's turn. */
-export class GatedTranscriber extends WindowTranscriber {
-  constructor(
-    model: WhisperModel,
-    decoding: Partial<DecodingOptions>,
-    private readonly gate: Lane,
-  ) {
-    super(model, decoding)
-  }
-
-  override transcribe(
-    audio: Float32Array,
-    length: number,
-    prompt: readonly number[],
-    limits: {maxNewTokens?: number; signal?: AbortSignal} = {},
-  ): Promise<WindowResult> {
-    return this.gate.run(() => super.transcribe(audio, length, prompt, limits), limits.signal)
-  }
-}
-
-/** Any AsrBackend behind a lane (for backends other than Whisper's, e.g. scripted ones in tests). */
-export class GatedBackend implements AsrBackend {
-  readonly sampleRate: number
-  readonly maxSamples: number
-
-  constructor(
-    private readonly inner: AsrBackend,
-    private readonly gate: Lane,
-  ) {
-    this.sampleRate = inner.sampleRate
-    this.maxSamples = inner.maxSamples
-  }
-
-  transcribe(audio: Float32Array, prompt: readonly number[], signal?: AbortSignal): Promise<Hypothesis> {
-    return this.gate.run(() => this.inner.transcribe(audio, prompt, signal), signal)
   }
 }

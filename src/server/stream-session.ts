@@ -4,10 +4,8 @@ import {openAudio, type AudioStream} from '../engine/audio/decode.js'
 import {ChunkAssembler} from '../engine/audio/pcm.js'
 import {isWhisperStreamError} from '../engine/errors.js'
 import type {FinalEvent, PartialEvent} from '../engine/events.js'
-import type {WhisperModel} from '../engine/model/whisper-model.js'
-import {SileroVad} from '../engine/stream/silero-vad.js'
-import {Streamer} from '../engine/stream/streamer.js'
-import {WhisperBackend} from '../engine/stream/whisper-backend.js'
+import type {Engine} from '../engine/engine.js'
+import type {Streamer} from '../engine/stream/streamer.js'
 import {
   defaultStreamOptions,
   errorCodes,
@@ -18,7 +16,6 @@ import {
   type StreamOptions,
 } from './protocol.js'
 import type {FairScheduler, Lane} from './scheduler.js'
-import {GatedTranscriber} from './scheduler.js'
 
 export interface SessionLimits {
   /** Close a session that sends nothing for this long. */
@@ -34,7 +31,7 @@ export const defaultSessionLimits: SessionLimits = {idleTimeoutMs: 30_000, maxBu
 export interface SessionContext {
   id: number
   remote: string
-  model: WhisperModel
+  engine: Engine
   scheduler: FairScheduler
   limits: SessionLimits
   ffmpegPath?: string | undefined
@@ -191,22 +188,24 @@ export class StreamSession {
     }
     this.streamer = await this.openStreamer()
     if (this.state === 'starting') this.state = 'running'
-    this.send({type: 'ready', session: this.ctx.id, model: this.ctx.model.name, options: this.options})
+    this.send({type: 'ready', session: this.ctx.id, model: this.ctx.engine.model.name, options: this.options})
   }
 
   private async openStreamer(): Promise<Streamer> {
-    let transcriber
+    let streamer: Streamer
     try {
-      transcriber = new GatedTranscriber(this.ctx.model, {language: this.options.language, task: this.options.task}, this.lane)
+      streamer = await this.ctx.engine.openStream({
+        decoding: {language: this.options.language, task: this.options.task},
+        gate: this.lane,
+        stepMs: this.options.step_ms,
+        vad: this.options.vad,
+        noPartials: !this.options.partials,
+        stats: false,
+        signal: this.abort.signal,
+      })
     } catch (error) {
-      throw isWhisperStreamError(error) ? new ProtocolError('invalid-message', error.line) : error
+      throw isWhisperStreamError(error) && error.code === 'usage' ? new ProtocolError('invalid-message', error.line) : error
     }
-    const vad = this.options.vad ? await SileroVad.create() : undefined
-    const streamer = new Streamer(
-      new WhisperBackend(transcriber),
-      {stepMs: this.options.step_ms, vad: this.options.vad, noPartials: !this.options.partials, stats: false, signal: this.abort.signal},
-      vad,
-    )
     const seconds = (value: number): number => Math.round((value + this.sampleBase / RATE) * 1000) / 1000
     streamer.on('partial', (event: PartialEvent) => this.send({...event, start: seconds(event.start), end: seconds(event.end)}))
     streamer.on('final', (event: FinalEvent) => {

@@ -1,20 +1,18 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {Readable} from 'node:stream'
 import busboy from 'busboy'
-import {openAudio} from '../engine/audio/decode.js'
-import {transcribeLongForm} from '../engine/decode/long-form.js'
+import {openAudio, type AudioStream} from '../engine/audio/decode.js'
+import type {Engine, FileTranscription} from '../engine/engine.js'
 import {isWhisperStreamError} from '../engine/errors.js'
 import type {FinalEvent} from '../engine/events.js'
-import type {WhisperModel} from '../engine/model/whisper-model.js'
 import {createFormatter} from '../output/formats.js'
 import type {FairScheduler} from './scheduler.js'
-import {GatedTranscriber} from './scheduler.js'
 
 export const responseFormats = ['json', 'text', 'srt', 'vtt', 'verbose_json'] as const
 export type ResponseFormat = (typeof responseFormats)[number]
 
 export interface TranscriptionContext {
-  model: WhisperModel
+  engine: Engine
   /** The id /v1/models lists; a `model` field naming anything else (except whisper-1) is refused. */
   modelId: string
   scheduler: FairScheduler
@@ -133,31 +131,35 @@ function transcribe(file: Readable, fields: Map<string, string>, ctx: Transcript
   }
   const language = fields.get('language') || undefined
   if (language !== undefined && !/^[a-z]{2,3}$/i.test(language)) throw new RequestError(400, `language must be a code like en, got ${language}`, 'language')
-  let transcriber: GatedTranscriber
+  const {tokenizer, preprocessor} = ctx.engine.model
   const lane = ctx.scheduler.lane('transcription')
+  const prompt = fields.get('prompt')?.trim()
+  let audio: AudioStream | undefined
+  let transcription: FileTranscription
   try {
-    transcriber = new GatedTranscriber(ctx.model, {language: language?.toLowerCase(), task: 'transcribe'}, lane)
+    audio = openAudio({input: file, ffmpegPath: ctx.ffmpegPath, signal})
+    transcription = ctx.engine.transcribeFile(audio, {
+      decoding: {language: language?.toLowerCase(), task: 'transcribe'},
+      gate: lane,
+      initialPrompt: prompt ? tokenizer.encode(` ${prompt}`) : [],
+      withTokens: true,
+      signal,
+    })
   } catch (error) {
     lane.close()
+    audio?.close()
     throw new RequestError(400, isWhisperStreamError(error) ? error.line : String(error), 'language')
   }
-  const prompt = fields.get('prompt')?.trim()
-  const audio = openAudio({input: file, ffmpegPath: ctx.ffmpegPath, signal})
+  const source = audio
   return (async () => {
     try {
       const segments: FinalEvent[] = []
-      const events = transcribeLongForm(transcriber, audio, {
-        condition: true,
-        initialPrompt: prompt ? ctx.model.tokenizer.encode(` ${prompt}`) : [],
-        withTokens: true,
-        signal,
-      })
-      for await (const event of events) segments.push(event)
-      await audio.done
-      return {segments, duration: audio.samples / ctx.model.preprocessor.samplingRate, language: transcriber.language}
+      for await (const event of transcription) segments.push(event)
+      await source.done
+      return {segments, duration: source.samples / preprocessor.samplingRate, language: transcription.language}
     } finally {
       lane.close()
-      audio.close()
+      source.close()
     }
   })()
 }

@@ -1,20 +1,20 @@
 // Shared by the server tests: a real server on 127.0.0.1 port 0 with a generated model, and a ws client
 // that records every message and how the socket closed.
 import {WebSocket} from 'ws'
-import {WhisperModel} from '../../src/engine/model/whisper-model.js'
+import {Engine} from '../../src/engine/engine.js'
 import {defaultServeOptions, startServer, type RunningServer, type ServeOptions} from '../../src/server/http-server.js'
 import type {ServerMessage} from '../../src/server/protocol.js'
 import {testModel, type TestModelName} from '../helpers/test-models.js'
 
-const models = new Map<string, Promise<WhisperModel>>()
+const engines = new Map<string, Promise<Engine>>()
 
-export function loadTestModel(name: TestModelName = 'mini'): Promise<WhisperModel> {
-  let model = models.get(name)
-  if (!model) {
-    model = testModel(name).then((dir) => WhisperModel.load(dir))
-    models.set(name, model)
+export function loadTestEngine(name: TestModelName = 'mini'): Promise<Engine> {
+  let engine = engines.get(name)
+  if (!engine) {
+    engine = testModel(name).then((dir) => Engine.load(dir))
+    engines.set(name, engine)
   }
-  return model
+  return engine
 }
 
 export async function serve(overrides: Partial<ServeOptions> = {}, logs: string[] = []): Promise<RunningServer> {
@@ -22,7 +22,7 @@ export async function serve(overrides: Partial<ServeOptions> = {}, logs: string[
     ...defaultServeOptions,
     host: '127.0.0.1',
     port: 0,
-    model: await loadTestModel(),
+    engine: await loadTestEngine(),
     log: (line) => logs.push(line),
     ...overrides,
   })

@@ -34,6 +34,11 @@ export const defaultDecodingOptions: DecodingOptions = {
   monotonicTimestamps: true,
 }
 
+/** Something that runs inference steps in turn, e.g. a scheduler shared by many streams. */
+export interface InferenceGate {
+  run<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T>
+}
+
 export interface WindowResult {
   tokens: number[]
   stop: StopReason
@@ -51,10 +56,12 @@ export class WindowTranscriber {
   #features: {tensor: Tensor; update: () => void; data: Float32Array} | undefined
   readonly #decoder: DecoderRunner
   readonly #rules: LogitsRules
+  readonly #gate: InferenceGate | undefined
   #language: string | undefined
 
-  constructor(model: WhisperModel, options: Partial<DecodingOptions> = {}) {
+  constructor(model: WhisperModel, options: Partial<DecodingOptions> = {}, gate?: InferenceGate) {
     this.model = model
+    this.#gate = gate
     this.options = {...defaultDecodingOptions, ...options}
     const {special, generation} = model
     const {language, task} = this.options
@@ -111,11 +118,21 @@ export class WindowTranscriber {
   }
 
   /** Transcribes `audio[0, length)` (at most 30 s; the rest of the model input is padding). */
-  async transcribe(
+  transcribe(
     audio: Float32Array,
     length: number,
     prompt: readonly number[],
     limits: {maxNewTokens?: number; signal?: AbortSignal} = {},
+  ): Promise<WindowResult> {
+    const work = (): Promise<WindowResult> => this.#transcribe(audio, length, prompt, limits)
+    return this.#gate ? this.#gate.run(work, limits.signal) : work()
+  }
+
+  async #transcribe(
+    audio: Float32Array,
+    length: number,
+    prompt: readonly number[],
+    limits: {maxNewTokens?: number; signal?: AbortSignal},
   ): Promise<WindowResult> {
     const features = this.#mel.compute(audio, length)
     if (this.#features?.data !== features) this.#features = {...this.model.featuresInput(features), data: features}

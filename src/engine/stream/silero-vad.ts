@@ -73,6 +73,11 @@ export class SileroVad implements VoiceActivity {
     return new SileroVad(session)
   }
 
+  /** Another detector on the same weights with its own state: streams share one session. */
+  fork(): SileroVad {
+    return new SileroVad(this.session)
+  }
+
   async process(frame: Float32Array): Promise<number> {
     if (frame.length !== FRAME) throw new RangeError(`Silero VAD takes frames of ${FRAME} samples, got ${frame.length}`)
     const offset = this.hasContext ? CONTEXT : 0
