@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'not-found'
   | 'checksum'
   | 'disk-full'
+  | 'output-failed'
   | 'offline'
   | 'aborted'
   | 'internal'
@@ -45,6 +46,7 @@ const exitFor: Record<ErrorCode, number> = {
   'not-found': ExitCode.network,
   checksum: ExitCode.network,
   'disk-full': ExitCode.runtime,
+  'output-failed': ExitCode.runtime,
   offline: ExitCode.network,
   aborted: ExitCode.interrupted,
   internal: ExitCode.runtime,

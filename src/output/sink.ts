@@ -58,16 +58,34 @@ export function streamSink(stream: Writable, formatter: Formatter, onClose: () =
 const writeError = (error: NodeJS.ErrnoException): WhisperStreamError =>
   error.code === 'ENOSPC'
     ? new WhisperStreamError('disk-full', 'cannot write the output: no space left on device (ENOSPC)', {hint: 'free some space or write elsewhere', cause: error})
-    : new WhisperStreamError('internal', `cannot write the output: ${error.code ?? error.message}`, {hint: 'check where stdout goes', cause: error})
+    : new WhisperStreamError('output-failed', `cannot write the output: ${error.code ?? error.message}`, {hint: 'check where stdout goes', cause: error})
 
 /**
  * A sink on a file, written synchronously event by event so that what was committed is on disk
  * even if the process is killed a moment later.
  */
 export function fileSink(path: string, formatter: Formatter): Sink {
-  const fd = openSync(path, 'w')
+  const fail = (error: unknown): never => {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOSPC') throw writeError(error as NodeJS.ErrnoException)
+    throw new WhisperStreamError('output-failed', `cannot write ${path}: ${code ?? (error as Error).message}`, {
+      hint: 'check that the folder exists and is writable',
+      cause: error,
+    })
+  }
+  let fd: number
+  try {
+    fd = openSync(path, 'w')
+  } catch (error) {
+    return fail(error)
+  }
   const put = (text: string): void => {
-    if (text !== '') writeSync(fd, text)
+    if (text === '') return
+    try {
+      writeSync(fd, text)
+    } catch (error) {
+      fail(error)
+    }
   }
   put(formatter.header())
   return {

@@ -143,3 +143,11 @@ describe('mic through a pipe', () => {
     expect(result.stderr).toMatch(/cannot tell the format/)
   })
 })
+
+describe('mic --out that cannot be written', () => {
+  it('is one line and exit 1 before capture starts', async () => {
+    const result = await execa('node', [bin, 'mic', '--input-format', 'lavfi', '--device', 'sine=frequency=440:duration=1', '--model', await testModel('mini'), '--json', '--out', '/nonexistent-dir/x.srt'], {reject: false})
+    expect(result.exitCode).toBe(1)
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringContaining('cannot write /nonexistent-dir/x.srt')])
+  })
+})
