@@ -9,20 +9,40 @@ export type DecoderKind = 'merged' | 'no-past' | 'with-past'
 
 const kv = ['key', 'value'] as const
 
+interface Shape {
+  d: number
+  heads: number
+  headDim: number
+  layers: number
+  ffn: number
+  maxTargetPositions: number
+  vocabSize: number
+}
+
+/**
+ * The decoder as Optimum exports it. The merged file holds the whole decoder twice, one copy per
+ * If branch (weights shared): the no-past branch projects encoder_hidden_states into cross-attention
+ * K/V and outputs them; the with-past branch reads them from the past inputs and, like Optimum's
+ * merge, outputs empty constants in their place, so a cached step never copies them.
+ */
 export function buildDecoder(kind: DecoderKind, dims: ModelDims, vocabSize: number, w: WeightFactory): GraphBuilder {
   const g = new GraphBuilder(`whisper_decoder_${kind}`)
-  const L = new Layers(g, w)
-  const d = dims.dModel
-  const heads = dims.decoderHeads
-  const headDim = d / heads
-  const layers = dims.decoderLayers
+  const shape: Shape = {
+    d: dims.dModel,
+    heads: dims.decoderHeads,
+    headDim: dims.dModel / dims.decoderHeads,
+    layers: dims.decoderLayers,
+    ffn: dims.decoderFfn,
+    maxTargetPositions: dims.maxTargetPositions,
+    vocabSize,
+  }
+  const {d, heads, headDim, layers} = shape
   const hasPast = kind !== 'no-past'
+  const outputs: string[] = []
 
   // Inputs, in the order Optimum exports them.
-  const inputIds = g.input('input_ids', 'int64', ['batch_size', 'decoder_sequence_length'])
-  const encoderStates = kind === 'with-past'
-    ? undefined
-    : g.input('encoder_hidden_states', 'float', ['batch_size', 'encoder_sequence_length', d])
+  g.input('input_ids', 'int64', ['batch_size', 'decoder_sequence_length'])
+  if (kind !== 'with-past') g.input('encoder_hidden_states', 'float', ['batch_size', 'encoder_sequence_length', d])
   const cacheDims = (len: Dim): Dim[] => ['batch_size', heads, len, headDim]
   if (hasPast) {
     for (let i = 0; i < layers; i++) {
@@ -30,58 +50,66 @@ export function buildDecoder(kind: DecoderKind, dims: ModelDims, vocabSize: numb
       for (const t of kv) g.input(`past_key_values.${i}.encoder.${t}`, 'float', cacheDims('encoder_sequence_length_out'))
     }
   }
-  const useCache = kind === 'merged' ? g.input('use_cache_branch', 'bool', [1]) : undefined
 
   // Outputs.
   g.output('logits', 'float', ['batch_size', 'decoder_sequence_length', vocabSize])
+  outputs.push('logits')
   for (let i = 0; i < layers; i++) {
-    for (const t of kv) g.output(`present.${i}.decoder.${t}`, 'float', cacheDims(hasPast ? 'past_decoder_sequence_length + decoder_sequence_length' : 'decoder_sequence_length'))
+    for (const t of kv) {
+      const name = `present.${i}.decoder.${t}`
+      g.output(name, 'float', cacheDims(hasPast ? 'past_decoder_sequence_length + decoder_sequence_length' : 'decoder_sequence_length'))
+      outputs.push(name)
+    }
     if (kind !== 'with-past') {
-      for (const t of kv) g.output(`present.${i}.encoder.${t}`, 'float', cacheDims('encoder_sequence_length_out'))
+      for (const t of kv) {
+        const name = `present.${i}.encoder.${t}`
+        g.output(name, 'float', cacheDims('encoder_sequence_length_out'))
+        outputs.push(name)
+      }
     }
   }
 
-  // Cross-attention K/V per layer.
-  const crossProjection = (into: Layers, i: number, t: 'key' | 'value', output?: string): string => {
-    const proj = t === 'key' ? 'k_proj' : 'v_proj'
-    const y = into.linear(encoderStates!, `model.decoder.layers.${i}.encoder_attn.${proj}`, d, d, t === 'value')
-    return into.splitHeads(y, heads, headDim, output)
+  const L = new Layers(g, w)
+  // Output projection tied to the token embedding (logits = h · Eᵀ); transposed once, outside the branches.
+  const embedName = 'model.decoder.embed_tokens.weight'
+  g.weight(embedName, w.embedding(embedName, vocabSize, d), [vocabSize, d])
+  const projection = g.op('Transpose', [embedName], {perm: {ints: [1, 0]}})
+  if (kind !== 'merged') {
+    decoderBody(g, L, shape, {past: kind === 'with-past', emitCross: kind === 'no-past', named: true, projection})
+    return g
   }
-  const cross: Array<Record<'key' | 'value', string>> = []
-  if (kind === 'merged') {
-    // The If's only job: reuse the cached encoder K/V, or project encoder_hidden_states.
-    const thenG = g.subgraph('use_cache_then')
-    const elseG = g.subgraph('use_cache_else')
-    const elseL = L.into(elseG)
-    const outputs: string[] = []
-    for (let i = 0; i < layers; i++) {
-      for (const t of kv) {
-        const name = `present.${i}.encoder.${t}`
-        outputs.push(name)
-        const reused = thenG.op('Identity', [`past_key_values.${i}.encoder.${t}`])
-        thenG.output(reused, 'float')
-        elseG.output(crossProjection(elseL, i, t), 'float')
-      }
-    }
-    g.node('If', [useCache!], {then_branch: {graph: thenG.build()}, else_branch: {graph: elseG.build()}}, outputs)
-    for (let i = 0; i < layers; i++) cross.push({key: `present.${i}.encoder.key`, value: `present.${i}.encoder.value`})
-  } else if (kind === 'no-past') {
-    for (let i = 0; i < layers; i++) {
-      cross.push({
-        key: crossProjection(L, i, 'key', `present.${i}.encoder.key`),
-        value: crossProjection(L, i, 'value', `present.${i}.encoder.value`),
-      })
-    }
-  } else {
-    for (let i = 0; i < layers; i++) {
-      cross.push({key: `past_key_values.${i}.encoder.key`, value: `past_key_values.${i}.encoder.value`})
-    }
+  const withPast = g.subgraph('with_past')
+  const noPast = g.subgraph('no_past')
+  for (const [branch, past] of [[withPast, true], [noPast, false]] as const) {
+    const values = decoderBody(branch, L.into(branch), shape, {past, emitCross: true, named: false, projection})
+    for (const value of values) branch.output(value, 'float')
   }
+  g.node('If', ['use_cache_branch'], {then_branch: {graph: withPast.build()}, else_branch: {graph: noPast.build()}}, outputs)
+  g.input('use_cache_branch', 'bool', [1])
+  return g
+}
+
+interface BodyOptions {
+  /** Read self- and cross-attention K/V from the past inputs. */
+  past: boolean
+  /** Produce the present.N.encoder.* values (empty constants when `past`). */
+  emitCross: boolean
+  /** Name values after the graph outputs (a top-level graph); fresh names inside If branches. */
+  named: boolean
+  /** The transposed token embedding. */
+  projection: string
+}
+
+/** Emits one decoder into `g`; returns its output values in output order. */
+function decoderBody(g: GraphBuilder, L: Layers, shape: Shape, options: BodyOptions): string[] {
+  const {d, heads, headDim, layers} = shape
+  const name = (output: string): string | undefined => (options.named ? output : undefined)
+  const outputs: string[] = []
 
   // Positions past_len .. past_len+seq-1 and the causal mask (key j hidden from query i when j > i + past_len).
   const squeeze = (x: string): string => g.op('Squeeze', [x, g.int64s([0])])
-  const seqLen = squeeze(g.op('Shape', [inputIds], {start: {int: 1}, end: {int: 2}}))
-  const pastLen = hasPast
+  const seqLen = squeeze(g.op('Shape', ['input_ids'], {start: {int: 1}, end: {int: 2}}))
+  const pastLen = options.past
     ? squeeze(g.op('Shape', ['past_key_values.0.decoder.key'], {start: {int: 2}, end: {int: 3}}))
     : g.int64s([0], [])
   const one = g.int64s([1], [])
@@ -91,14 +119,15 @@ export function buildDecoder(kind: DecoderKind, dims: ModelDims, vocabSize: numb
   const hidden = g.op('Greater', [g.op('Unsqueeze', [cols, g.int64s([0])]), g.op('Unsqueeze', [rows, g.int64s([1])])])
   const mask = g.op('Where', [hidden, g.scalar(-1e9), g.scalar(0)])
 
-  const embed = g.weight('model.decoder.embed_tokens.weight', w.embedding('model.decoder.embed_tokens.weight', vocabSize, d), [vocabSize, d])
-  const positionTable = g.weight(
-    'model.decoder.embed_positions.weight',
-    w.embedding('model.decoder.embed_positions.weight', dims.maxTargetPositions, d),
-    [dims.maxTargetPositions, d],
-  )
-  let x = g.op('Add', [g.op('Gather', [embed, inputIds]), g.op('Gather', [positionTable, rows])])
+  const embed = 'model.decoder.embed_tokens.weight'
+  const positionsName = 'model.decoder.embed_positions.weight'
+  const positionTable = L.root.hasWeight(positionsName)
+    ? positionsName
+    : L.root.weight(positionsName, L.w.embedding(positionsName, shape.maxTargetPositions, d), [shape.maxTargetPositions, d])
+  let x = g.op('Add', [g.op('Gather', [embed, 'input_ids']), g.op('Gather', [positionTable, rows])])
 
+  const selfPresent: string[] = []
+  const crossPresent: string[] = []
   for (let i = 0; i < layers; i++) {
     const p = `model.decoder.layers.${i}`
     // Causal self-attention over past + new tokens.
@@ -107,22 +136,42 @@ export function buildDecoder(kind: DecoderKind, dims: ModelDims, vocabSize: numb
     const kNew = L.splitHeads(L.linear(h, `${p}.self_attn.k_proj`, d, d, false), heads, headDim)
     const vNew = L.splitHeads(L.linear(h, `${p}.self_attn.v_proj`, d, d), heads, headDim)
     const present = (t: 'key' | 'value', fresh: string): string => {
-      const name = `present.${i}.decoder.${t}`
-      return hasPast
-        ? g.op('Concat', [`past_key_values.${i}.decoder.${t}`, fresh], {axis: {int: 2}}, name)
-        : g.op('Identity', [fresh], {}, name)
+      const output = name(`present.${i}.decoder.${t}`)
+      return options.past
+        ? g.op('Concat', [`past_key_values.${i}.decoder.${t}`, fresh], {axis: {int: 2}}, output)
+        : g.op('Identity', [fresh], {}, output)
     }
     const k = present('key', kNew)
     const v = present('value', vNew)
+    selfPresent.push(k, v)
     x = L.attentionOut(x, L.attend(q, k, v, headDim, mask), `${p}.self_attn`, d)
-    // Cross-attention over the encoder output.
+
+    // Cross-attention over the encoder output: projected once (no past), then read from the past.
+    const cross = {key: '', value: ''}
+    for (const t of kv) {
+      if (options.past) {
+        cross[t] = `past_key_values.${i}.encoder.${t}`
+        if (options.emitCross) {
+          const empty = g.weight(`empty_present_${i}_${t}_${g.name}`, new Float32Array(0), [0, heads, 1, headDim])
+          crossPresent.push(g.op('Identity', [empty], {}, name(`present.${i}.encoder.${t}`)))
+        }
+      } else {
+        const proj = t === 'key' ? 'k_proj' : 'v_proj'
+        const y = L.linear('encoder_hidden_states', `${p}.encoder_attn.${proj}`, d, d, t === 'value')
+        cross[t] = L.splitHeads(y, heads, headDim, name(`present.${i}.encoder.${t}`))
+        crossPresent.push(cross[t])
+      }
+    }
     h = L.layerNorm(x, `${p}.encoder_attn_layer_norm`, d)
     const cq = L.splitHeads(L.linear(h, `${p}.encoder_attn.q_proj`, d, d), heads, headDim)
-    x = L.attentionOut(x, L.attend(cq, cross[i].key, cross[i].value, headDim), `${p}.encoder_attn`, d)
-    x = L.mlp(x, p, d, dims.decoderFfn)
+    x = L.attentionOut(x, L.attend(cq, cross.key, cross.value, headDim), `${p}.encoder_attn`, d)
+    x = L.mlp(x, p, d, shape.ffn)
   }
   const final = L.layerNorm(x, 'model.decoder.layer_norm', d)
-  // Output projection tied to the token embedding: logits = h · Eᵀ.
-  g.op('MatMul', [final, g.op('Transpose', [embed], {perm: {ints: [1, 0]}})], {}, 'logits')
-  return g
+  outputs.push(g.op('MatMul', [final, options.projection], {}, name('logits')))
+  for (let i = 0; i < layers; i++) {
+    outputs.push(selfPresent[2 * i]!, selfPresent[2 * i + 1]!)
+    if (options.emitCross) outputs.push(crossPresent[2 * i]!, crossPresent[2 * i + 1]!)
+  }
+  return outputs
 }

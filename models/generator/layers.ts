@@ -20,7 +20,8 @@ export class Layers {
 
   /** x @ W (+ b). W is stored [fanIn, fanOut] as in HF ONNX exports; biases start at zero. */
   linear(x: string, prefix: string, fanIn: number, fanOut: number, bias = true): string {
-    const weight = this.root.weight(`${prefix}.weight`, this.w.linear(`${prefix}.weight`, fanIn, fanOut), [fanIn, fanOut])
+    const name = `${prefix}.weight`
+    const weight = this.root.hasWeight(name) ? name : this.root.weight(name, this.w.linear(name, fanIn, fanOut), [fanIn, fanOut])
     const y = this.g.op('MatMul', [x, weight])
     if (!bias) return y
     const b = this.root.weight(`${prefix}.bias`, zeros(fanOut), [fanOut])

@@ -54,12 +54,18 @@ export class GraphBuilder {
   readonly inputs: IValueInfoProto[] = []
   readonly outputs: IValueInfoProto[] = []
   private readonly constants = new Map<string, string>()
+  private readonly weightNames = new Set<string>()
 
   constructor(readonly name: string, private readonly names: NameCounter = new NameCounter()) {}
 
   /** A builder for a subgraph (If branch) that shares this graph's name space. */
   subgraph(name: string): GraphBuilder {
     return new GraphBuilder(name, this.names)
+  }
+
+  /** Whether an initializer of this name exists (If branches share the weights of the top graph). */
+  hasWeight(name: string): boolean {
+    return this.weightNames.has(name)
   }
 
   input(name: string, elem: ElemType, dims: Dim[]): string {
@@ -73,6 +79,8 @@ export class GraphBuilder {
 
   /** A float32 initializer, stored as little-endian raw_data. */
   weight(name: string, data: Float32Array, dims: number[]): string {
+    if (this.weightNames.has(name)) return name
+    this.weightNames.add(name)
     const size = dims.reduce((a, b) => a * b, 1)
     if (size !== data.length) throw new Error(`initializer ${name}: ${data.length} values for dims ${dims}`)
     const raw = new Uint8Array(data.buffer, data.byteOffset, data.byteLength)

@@ -159,14 +159,15 @@ describe('onnxruntime sessions', () => {
         encoder_hidden_states: states,
         use_cache_branch: new ort.Tensor('bool', [true], [1]),
       }
-      for (const p of past) feeds[p] = out[p.replace('past_key_values', 'present')]
+      // Cross-attention K/V come from the first (no-cache) call; cached calls return empty ones, as Optimum's merge does.
+      for (const p of past) feeds[p] = p.includes('.encoder.') ? full[p.replace('past_key_values', 'present')] : out[p.replace('past_key_values', 'present')]
       out = await dec.run(feeds)
       const V = 51864
       const expected = (full.logits.data as Float32Array).subarray(pos * V, (pos + step) * V)
       expect(maxAbsDiff(out.logits.data as Float32Array, expected)).toBeLessThan(1e-4)
       pos += step
       expect(out['present.1.decoder.value'].dims).toEqual([1, HEADS, pos, HEAD_DIM])
-      expect(out['present.1.encoder.value'].dims).toEqual([1, HEADS, 1500, HEAD_DIM])
+      expect(out['present.1.encoder.value'].dims).toEqual([0, HEADS, 1, HEAD_DIM])
     }
   })
 
