@@ -30,8 +30,8 @@ export interface BenchOptions {
   file?: Partial<FileOptions>
   serveSessions?: number[]
   serveSeconds?: number
-  /** Also run the stream scenario with VAD on. */
-  vadToo?: boolean
+  /** Voice activity detection in the stream scenario: off (every step does work), on (the CLI's default), or both runs. */
+  streamVad?: 'off' | 'on' | 'both'
   progress?: Progress
 }
 
@@ -77,7 +77,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     scenarios: options.scenarios,
     wallSeconds: 0,
   }
-  const streamOptions: StreamOptions = {seconds: options.minutes * 60, stepMs: 1000, chunkSamples: 3_200, vad: false, ...options.stream}
+  const streamVad = options.streamVad ?? 'off'
+  const streamOptions: StreamOptions = {seconds: options.minutes * 60, stepMs: 1000, chunkSamples: 3_200, vad: streamVad === 'on', ...options.stream}
   const want = new Set(options.scenarios)
   try {
     if (want.has('decode')) {
@@ -86,10 +87,10 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       progress.end()
     }
     if (want.has('stream')) {
-      progress.begin(`stream: ${fmtSeconds(streamOptions.seconds)} of audio, 1 s steps, VAD off`)
+      progress.begin(`stream: ${fmtSeconds(streamOptions.seconds)} of audio, 1 s steps, VAD ${streamOptions.vad ? 'on' : 'off'}`)
       report.stream = await runStream(model, clip.pcm, streamOptions, progress)
       progress.end(`p95 ${report.stream.summary.p95Ms} ms, drift ${report.stream.summary.drift}`)
-      if (options.vadToo) {
+      if (streamVad === 'both') {
         progress.begin(`stream: ${fmtSeconds(streamOptions.seconds)} of audio, VAD on`)
         report.streamVad = await runStream(model, clip.pcm, {...streamOptions, vad: true}, progress)
         progress.end()

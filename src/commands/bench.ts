@@ -30,7 +30,11 @@ Progress goes to stderr; the table (or --json) to stdout.`
     scenario: Flags.string({summary: 'Scenario to run (repeatable; default: all).', options: [...SCENARIOS], multiple: true}),
     minutes: Flags.string({summary: 'Minutes of audio for the stream scenario (decimals allowed); naive runs a fifth, file min(10, this).', default: '60'}),
     threads: Flags.integer({summary: 'CPU threads for inference, ours and transformers.js alike (0: onnxruntime decides).', default: 2, min: 0}),
-    vad: Flags.boolean({summary: 'Also run the stream scenario with VAD on.'}),
+    vad: Flags.string({
+      summary: 'Voice activity detection in the stream scenario: off (every step transcribes), on (the CLI default), or both.',
+      options: ['off', 'on', 'both'],
+      default: 'off',
+    }),
     json: Flags.boolean({summary: 'Print the results as one JSON object instead of tables.'}),
     out: Flags.string({summary: 'Write a self-contained HTML report (charts) to this file.'}),
     'json-out': Flags.string({summary: 'Also write the JSON results to this file.'}),
@@ -47,7 +51,7 @@ Progress goes to stderr; the table (or --json) to stdout.`
       scenarios: (flags.scenario as Scenario[] | undefined) ?? [...SCENARIOS],
       threads: flags.threads,
       minutes,
-      vadToo: flags.vad,
+      streamVad: flags.vad as 'off' | 'on' | 'both',
       progress: stderrProgress(),
     })
     if (flags.out) await writeHtml(flags.out, report)
