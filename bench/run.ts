@@ -114,7 +114,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       const wav = path.join(cacheDir('bench-audio'), `serve-${seconds}s-${clip.source}.wav`)
       await mkdir(path.dirname(wav), {recursive: true})
       await writeWav(wav, loopTo(clip.pcm, seconds), SAMPLE_RATE)
-      report.serve = await runServe({modelDir: found.dir, sessions: options.serveSessions ?? [1, 2, 4], seconds, wav}, progress)
+      report.serve = await runServe({modelDir: found.dir, sessions: options.serveSessions ?? [1, 2, 4, 8, 16, 32], seconds, wav}, progress)
       progress.end(report.serve.available ? undefined : `not available: ${report.serve.reason}`)
     }
   } finally {

@@ -165,6 +165,8 @@ export async function runServeLoad(options: ServeLoadOptions): Promise<ServeLoad
       child.kill('SIGTERM')
       await new Promise((resolve) => child.once('exit', resolve))
     }
+    // Counts are tried in increasing order until one no longer holds.
+    if (!runs.at(-1)!.held) break
   }
   const maxHeldSessions = Math.max(0, ...runs.filter((r) => r.held).map((r) => r.sessions))
   return {runs, maxHeldSessions, latencyLimitMs: limit}
