@@ -3,6 +3,7 @@
 // handed any window can tell where it lies in the stream (and check the ring kept it intact).
 import type {AsrBackend, Hypothesis, TimedWord} from '../../src/engine/stream/asr-backend.js'
 import type {VoiceActivity} from '../../src/engine/stream/vad.js'
+import {mulberry32} from '../../models/generator/weights.js'
 
 export const SAMPLE_RATE = 16_000
 const PERIOD = 2 ** 22
@@ -23,16 +24,8 @@ export interface Script {
   length: number
 }
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** The generator's seeded PRNG (mulberry32), so every seeded thing in the project draws the same way. */
+export const rng = mulberry32
 
 const VOCAB = ['the', 'a', 'stream', 'whisper', 'Hello,', 'world.', 'model', 'is', 'fast', 'token', 'window', 'slides', 'over', 'audio', 'and', 'it', 'commits', 'words', 'once', "don't", 'again', 'yes', 'no', 'ten', 'eleven']
 

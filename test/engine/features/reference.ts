@@ -1,25 +1,12 @@
 // Shared fixtures for the feature tests: the transformers.js reference and test signals.
 import {WhisperFeatureExtractor} from '@huggingface/transformers'
 
+import {preprocessorConfigJson} from '../../../models/generator/config-files.js'
+import {mulberry32} from '../../../models/generator/weights.js'
 import {parsePreprocessorConfig, type PreprocessorConfig} from '../../../src/engine/features/preprocessor-config.js'
 
-/** The fields of openai/whisper-* preprocessor_config.json (without mel_filters). */
-export function whisperConfigJson(melBins: 80 | 128): Record<string, unknown> {
-  return {
-    chunk_length: 30,
-    feature_extractor_type: 'WhisperFeatureExtractor',
-    feature_size: melBins,
-    hop_length: 160,
-    n_fft: 400,
-    n_samples: 480000,
-    nb_max_frames: 3000,
-    padding_side: 'right',
-    padding_value: 0.0,
-    processor_class: 'WhisperProcessor',
-    return_attention_mask: false,
-    sampling_rate: 16000,
-  }
-}
+/** The fields of openai/whisper-* preprocessor_config.json (without mel_filters), as the generator writes them. */
+export const whisperConfigJson = (melBins: 80 | 128): Record<string, unknown> => preprocessorConfigJson(melBins) as Record<string, unknown>
 
 export const whisperConfig = (melBins: 80 | 128): PreprocessorConfig =>
   parsePreprocessorConfig(whisperConfigJson(melBins), 'preprocessor_config.json')
@@ -61,17 +48,7 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return worst
 }
 
-/** mulberry32: a small seeded PRNG in [0, 1). */
-export function seeded(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+export const seeded = mulberry32
 
 const RATE = 16000
 
