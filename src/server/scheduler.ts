@@ -5,6 +5,8 @@ interface Job {
   resolve: (value: unknown) => void
   reject: (error: unknown) => void
   signal: AbortSignal | undefined
+  /** Stops listening to `signal`: once the job has left the queue, the work itself sees the signal. */
+  detach: () => void
 }
 
 /**
@@ -90,10 +92,17 @@ export class FairScheduler {
         resolve: resolve as (value: unknown) => void,
         reject,
         signal,
+        detach: () => {},
+      }
+      if (signal) {
+        // Removed when the job leaves the queue: a session's signal lives as long as the session, and a
+        // listener per inference step would keep every finished job (and its closures) alive until then.
+        const onAbort = (): void => this.cancel(lane, job)
+        signal.addEventListener('abort', onAbort, {once: true})
+        job.detach = () => signal.removeEventListener('abort', onAbort)
       }
       lane.queue.push(job)
       if (lane.queue.length === 1) this.ready.push(lane)
-      signal?.addEventListener('abort', () => this.cancel(lane, job), {once: true})
       this.dispatch()
     })
   }
@@ -104,7 +113,10 @@ export class FairScheduler {
     this.lanes--
     const i = this.ready.indexOf(lane)
     if (i >= 0) this.ready.splice(i, 1)
-    for (const job of lane.queue.splice(0)) job.reject(new WhisperStreamError('aborted', 'session closed'))
+    for (const job of lane.queue.splice(0)) {
+      job.detach()
+      job.reject(new WhisperStreamError('aborted', 'session closed'))
+    }
   }
 
   private cancel(lane: Lane, job: Job): void {
@@ -126,6 +138,7 @@ export class FairScheduler {
       const lane = this.ready.splice(pick, 1)[0]!
       lane.lastTurn = ++this.turn
       const job = lane.queue.shift()!
+      job.detach()
       // Still has work: back of the line, behind everyone who was waiting.
       if (lane.queue.length > 0) this.ready.push(lane)
       this.running++

@@ -41,6 +41,13 @@ export interface SessionContext {
 
 const RATE = 16_000
 const CHUNK = 1600
+/**
+ * What one queued task costs besides its audio (closure and promise), counted against the backlog cap so that
+ * a flood of `flush`es behind a slow step is bounded too. Audio frames share one task (AudioBatch).
+ */
+const QUEUED_TASK_BYTES = 256
+/** Block that tiny frames waiting in one AudioBatch are copied into. */
+const BATCH_BLOCK_BYTES = 64 * 1024
 
 type State = 'waiting' | 'starting' | 'running' | 'ending' | 'closed'
 
@@ -60,7 +67,11 @@ export class StreamSession {
   private readonly lane: Lane
   private chain: Promise<void> = Promise.resolve()
   private queuedBytes = 0
+  /** Audio frames joining the task at the end of the queue, until that task starts (see AudioBatch). */
+  private batch: AudioBatch | undefined
   private streamer: Streamer | undefined
+  /** Stops the current Streamer's signal from following the session's (see openStreamer). */
+  private detachSegment: (() => void) | undefined
   private assembler: ChunkAssembler | undefined
   private decoderInput: PassThrough | undefined
   private decoder: AudioStream | undefined
@@ -106,10 +117,7 @@ export class StreamSession {
     if (this.ended || this.state === 'closed') return
     const bytes = toBuffer(data)
     if (isBinary) {
-      this.enqueue(bytes.length, async () => {
-        await this.ensureStarted()
-        this.audio(bytes)
-      })
+      this.queueAudio(bytes)
       return
     }
     let control
@@ -136,12 +144,30 @@ export class StreamSession {
     }
   }
 
-  /** Runs `task` after everything received before it; frames waiting here count against the backlog cap. */
-  private enqueue(bytes: number, task: () => Promise<void>): Promise<void> {
-    this.queuedBytes += bytes
-    if (this.queuedBytes > this.backlogCapBytes() && this.state !== 'closed') {
-      this.fail(new ProtocolError('overloaded', 'audio arrives faster than it can be transcribed'))
+  /** Audio joins the batch waiting at the end of the queue, or starts one. */
+  private queueAudio(bytes: Buffer): void {
+    let batch = this.batch
+    if (!batch) {
+      const created = new AudioBatch()
+      this.enqueue(0, async () => {
+        if (this.batch === created) this.batch = undefined
+        this.queuedBytes -= created.bytes
+        await this.ensureStarted()
+        for (const part of created.take()) this.audio(part)
+      })
+      this.batch = batch = created
     }
+    batch.add(bytes)
+    this.queuedBytes += bytes.length
+    this.checkBacklog()
+  }
+
+  /** Runs `task` after everything received before it; what waits here counts against the backlog cap. */
+  private enqueue(payload: number, task: () => Promise<void>): Promise<void> {
+    const bytes = payload + QUEUED_TASK_BYTES
+    this.batch = undefined // later audio must come after this task
+    this.queuedBytes += bytes
+    this.checkBacklog()
     this.chain = this.chain.then(async () => {
       this.queuedBytes -= bytes
       if (this.state === 'closed') return
@@ -152,6 +178,12 @@ export class StreamSession {
       }
     })
     return this.chain
+  }
+
+  private checkBacklog(): void {
+    if (this.queuedBytes > this.backlogCapBytes() && this.state !== 'closed') {
+      this.fail(new ProtocolError('overloaded', 'audio arrives faster than it can be handled'))
+    }
   }
 
   private backlogCapBytes(): number {
@@ -192,6 +224,15 @@ export class StreamSession {
   }
 
   private async openStreamer(): Promise<Streamer> {
+    // Each Streamer (a `flush` starts a new one) gets its own signal that follows the session's, and stops
+    // following it when its segment is over: a listener left on the session's signal would keep every
+    // finished Streamer (30 s ring, mel buffers) alive until the session ends.
+    const segment = new AbortController()
+    const session = this.abort.signal
+    const onAbort = (): void => segment.abort(session.reason)
+    if (session.aborted) onAbort()
+    else session.addEventListener('abort', onAbort, {once: true})
+    this.detachSegment = () => session.removeEventListener('abort', onAbort)
     let streamer: Streamer
     try {
       streamer = await this.ctx.engine.openStream({
@@ -201,7 +242,7 @@ export class StreamSession {
         vad: this.options.vad,
         noPartials: !this.options.partials,
         stats: false,
-        signal: this.abort.signal,
+        signal: segment.signal,
       })
     } catch (error) {
       throw isWhisperStreamError(error) && error.code === 'usage' ? new ProtocolError('invalid-message', error.line) : error
@@ -242,8 +283,12 @@ export class StreamSession {
   private async flushSegment(): Promise<void> {
     const tail = this.assembler?.flush()
     if (tail) this.pushPcm(tail)
+    // Nothing heard since the last flush: nothing to commit, keep the Streamer.
+    if (this.samples === this.sampleBase) return
     const old = this.streamer!
+    const detach = this.detachSegment
     await old.flush()
+    detach?.()
     this.idBase = this.finals
     this.sampleBase = this.samples
     this.streamer = await this.openStreamer()
@@ -318,6 +363,46 @@ export class StreamSession {
       `session ${this.ctx.id} ${this.ctx.remote}: ${(this.samples / RATE).toFixed(1)} s audio, ${this.finals} finals, ${this.lane.runs} steps (avg ${avgBusy} ms, wait ${avgWait} ms), closed ${code}${reason ? ` ${reason}` : ''}${detail}`,
     )
     this.ctx.onClosed(this)
+  }
+}
+
+/**
+ * Binary frames that arrive while the session's queue is busy (behind a start, a flush, or the frames before
+ * them in the same burst), handled as one task. After the first, frames are copied into shared blocks, so a
+ * flood of tiny or empty frames costs its bytes (what the backlog cap counts), not a Buffer, closure and
+ * promise each (about 400 bytes a frame, which let 1,000,000 one-byte frames hold 430 MB).
+ */
+class AudioBatch {
+  bytes = 0
+  private readonly parts: Buffer[] = []
+  private block: Buffer | undefined
+  private used = 0
+
+  add(frame: Buffer): void {
+    if (frame.length === 0) return
+    this.bytes += frame.length
+    if (this.parts.length === 0 && !this.block) {
+      this.parts.push(frame) // the usual case, one frame per task: kept as it is
+      return
+    }
+    if (!this.block || this.used + frame.length > this.block.length) {
+      this.seal()
+      this.block = Buffer.allocUnsafe(Math.max(BATCH_BLOCK_BYTES, frame.length))
+    }
+    frame.copy(this.block, this.used)
+    this.used += frame.length
+  }
+
+  /** The frames' bytes, in order. */
+  take(): Buffer[] {
+    this.seal()
+    return this.parts
+  }
+
+  private seal(): void {
+    if (this.block && this.used > 0) this.parts.push(this.block.subarray(0, this.used))
+    this.block = undefined
+    this.used = 0
   }
 }
 
