@@ -30,10 +30,13 @@ const stripAnsi = (text: string): string =>
   // eslint-disable-next-line no-control-regex
   text.replace(/\u001B\[[0-?]*[ -/]*[@-~]|\u001B\][^\u0007]*\u0007|\u001B[()][A-Z0-9]|\u001B[=>78]/g, '')
 
-/** The environment with NO_COLOR set and nothing forcing colour back on. */
+// Ink draws only the last frame when it thinks it runs in CI, and CI runners set CI=true.
+const dropped = new Set(['FORCE_COLOR', 'CI', 'CONTINUOUS_INTEGRATION'])
+
+/** The environment of a person at a terminal: NO_COLOR set, nothing forcing colour back on, no CI flags. */
 function colourless(): Record<string, string> {
   const env: Record<string, string> = {}
-  for (const [key, value] of Object.entries(process.env)) if (value !== undefined && key !== 'FORCE_COLOR') env[key] = value
+  for (const [key, value] of Object.entries(process.env)) if (value !== undefined && !dropped.has(key)) env[key] = value
   return {...env, NO_COLOR: '1'}
 }
 
