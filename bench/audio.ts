@@ -127,7 +127,8 @@ const toFloat32 = (buffer: Buffer): Float32Array => {
   return copy
 }
 
-const concat = (parts: Float32Array[]): Float32Array => {
+/** The parts joined end to end in one new array. */
+export const concat = (parts: Float32Array[]): Float32Array => {
   const out = new Float32Array(parts.reduce((sum, p) => sum + p.length, 0))
   let offset = 0
   for (const part of parts) {

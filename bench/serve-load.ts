@@ -8,6 +8,7 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {WebSocket} from 'ws'
 import {openAudio} from '../src/engine/audio/decode.js'
+import {concat} from './audio.js'
 
 export interface ServeLoadOptions {
   modelDir: string
@@ -54,13 +55,7 @@ function repoRoot(): string {
 async function decode(wav: string): Promise<Float32Array> {
   const parts: Float32Array[] = []
   for await (const chunk of openAudio({input: wav})) parts.push(chunk.slice())
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0))
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.length
-  }
-  return out
+  return concat(parts)
 }
 
 async function rssMiB(pid: number): Promise<number> {
