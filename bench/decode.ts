@@ -18,7 +18,7 @@ export interface DecodeOptions {
   encoderReps: number
 }
 
-export const defaultDecodeOptions: DecodeOptions = {lengths: [16, 64, 128, 224], reps: 3, encoderReps: 5}
+export const defaultDecodeOptions: DecodeOptions = {lengths: [16, 32, 64, 128, 224], reps: 3, encoderReps: 5}
 
 export interface DecodeRow {
   tokens: number

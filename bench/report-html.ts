@@ -29,6 +29,7 @@ export async function renderHtml(report: BenchReport): Promise<string> {
   const series = {
     stream: report.stream?.samples ?? [],
     streamVad: report.streamVad?.samples ?? [],
+    streamNoDraft: report.streamNoDraft?.samples ?? [],
     naive: report.naive?.samples ?? [],
     decode: report.decode?.rows ?? [],
   }
@@ -48,11 +49,11 @@ Model: ${escape(report.model.origin)}, ${report.model.threads || 'default'} thre
 <h2>Memory against stream time</h2><div id="memory" class="chart"></div>
 <h2>Decoding: ms per token, cached vs uncached</h2><div id="decode" class="chart"></div>
 <h2>Tables</h2><pre>${escape(renderReport(report))}</pre>
-<details><summary>Raw results (JSON)</summary><pre>${escape(JSON.stringify({...report, stream: undefined, streamVad: undefined, naive: undefined}, null, 2))}</pre></details>
+<details><summary>Raw results (JSON)</summary><pre>${escape(JSON.stringify({...report, stream: undefined, streamVad: undefined, streamNoDraft: undefined, naive: undefined}, null, 2))}</pre></details>
 <script>${echarts}</script>
 <script>
 const data = ${scriptJson(series)};
-const names = {stream: 'window (ours, KV cache)', streamVad: 'window (ours, VAD on)', naive: 'naive (growing buffer, no cache)'};
+const names = {stream: 'window (ours, KV cache, draft)', streamVad: 'window (ours, VAD on)', streamNoDraft: 'window (ours, no draft)', naive: 'naive (growing buffer, no cache)'};
 const keys = Object.keys(names).filter((k) => data[k].length > 0);
 const axis = (name) => ({type: 'value', name, nameLocation: 'middle', nameGap: 40});
 function line(id, index, yName) {

@@ -32,6 +32,8 @@ export interface BenchOptions {
   serveSeconds?: number
   /** Voice activity detection in the stream scenario: off (every step does work), on (the CLI's default), or both runs. */
   streamVad?: 'off' | 'on' | 'both'
+  /** Draft decoding in the stream scenario: on (ours), off, or both runs, to show what it saves. */
+  streamDraft?: 'off' | 'on' | 'both'
   progress?: Progress
 }
 
@@ -45,6 +47,7 @@ export interface BenchReport {
   decode?: DecodeResult
   stream?: TimelineResult
   streamVad?: TimelineResult
+  streamNoDraft?: TimelineResult
   naive?: TimelineResult
   file?: FileResult
   serve?: ServeResult
@@ -78,7 +81,15 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     wallSeconds: 0,
   }
   const streamVad = options.streamVad ?? 'off'
-  const streamOptions: StreamOptions = {seconds: options.minutes * 60, stepMs: 1000, chunkSamples: 3_200, vad: streamVad === 'on', ...options.stream}
+  const streamDraft = options.streamDraft ?? 'on'
+  const streamOptions: StreamOptions = {
+    seconds: options.minutes * 60,
+    stepMs: 1000,
+    chunkSamples: 3_200,
+    vad: streamVad === 'on',
+    draft: streamDraft !== 'off',
+    ...options.stream,
+  }
   const want = new Set(options.scenarios)
   try {
     if (want.has('decode')) {
@@ -94,6 +105,11 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         progress.begin(`stream: ${fmtSeconds(streamOptions.seconds)} of audio, VAD on`)
         report.streamVad = await runStream(model, clip.pcm, {...streamOptions, vad: true}, progress)
         progress.end()
+      }
+      if (streamDraft === 'both') {
+        progress.begin(`stream: ${fmtSeconds(streamOptions.seconds)} of audio, no draft`)
+        report.streamNoDraft = await runStream(model, clip.pcm, {...streamOptions, draft: false}, progress)
+        progress.end(`p95 ${report.streamNoDraft.summary.p95Ms} ms`)
       }
     }
     if (want.has('naive')) {

@@ -12,6 +12,8 @@ export interface StreamOptions {
   stepMs: number
   chunkSamples: number
   vad: boolean
+  /** Feed each step's previous tokens to the decoder as a draft (ours by default). */
+  draft: boolean
 }
 
 export interface TimelineResult {
@@ -25,7 +27,7 @@ export interface TimelineResult {
 
 export async function runStream(model: WhisperModel, clip: Float32Array, options: StreamOptions, progress: Progress): Promise<TimelineResult> {
   const engine = Engine.from(model)
-  const streamer = await engine.openStream({stepMs: options.stepMs, vad: options.vad, stats: true, noPartials: true})
+  const streamer = await engine.openStream({stepMs: options.stepMs, vad: options.vad, stats: true, noPartials: true, backend: {draft: options.draft}})
   const samples: StepSample[] = []
   let finals = 0
   streamer.on('stats', (event) => {
@@ -37,8 +39,8 @@ export async function runStream(model: WhisperModel, clip: Float32Array, options
   await feedStreamer(streamer, loopedChunks(clip, options.seconds, options.chunkSamples), {backpressure: true})
   const wall = msSince(start) / 1000
   return {
-    label: `window (ours, KV cache${options.vad ? ', VAD' : ''})`,
-    settings: {stepMs: options.stepMs, chunkMs: (options.chunkSamples / 16), vad: options.vad, cache: true},
+    label: `window (ours, KV cache${options.draft ? ', draft' : ', no draft'}${options.vad ? ', VAD' : ''})`,
+    settings: {stepMs: options.stepMs, chunkMs: (options.chunkSamples / 16), vad: options.vad, cache: true, draft: options.draft},
     summary: summarise(samples, options.stepMs / 1000, wall),
     finals,
     samples: compactSamples(thin(samples)),

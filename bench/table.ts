@@ -37,6 +37,16 @@ export function renderReport(report: BenchReport): string {
   }
   if (report.stream) out.push('', `## stream: ${report.stream.label}`, timelineTable(report.stream))
   if (report.streamVad) out.push('', `## stream: ${report.streamVad.label}`, timelineTable(report.streamVad))
+  if (report.streamNoDraft) out.push('', `## stream: ${report.streamNoDraft.label}`, timelineTable(report.streamNoDraft))
+  if (report.stream && report.streamNoDraft) {
+    const a = report.stream.summary
+    const b = report.streamNoDraft.summary
+    out.push('', table(['', 'draft (ours)', 'no draft', 'no draft/draft'], [
+      ['p50 step ms', a.p50Ms, b.p50Ms, ratio(b.p50Ms, a.p50Ms)],
+      ['p95 step ms', a.p95Ms, b.p95Ms, ratio(b.p95Ms, a.p95Ms)],
+      ['compute per step (s)', a.computePerStep, b.computePerStep, ratio(b.computePerStep, a.computePerStep)],
+    ]))
+  }
   if (report.naive) out.push('', `## naive: ${report.naive.label}`, timelineTable(report.naive))
   if (report.stream && report.naive) {
     const a = report.stream.summary

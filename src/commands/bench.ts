@@ -10,7 +10,7 @@ import {WhisperStreamError} from '../engine/errors.js'
 export default class Bench extends BaseCommand {
   static override summary = 'Measure decoding, streaming latency and memory, and compare with the naive approach and transformers.js.'
   static override description = `Scenarios (all by default):
-  decode  ms per token, KV-cached vs uncached, at 16/64/128/224 tokens; log-mel and encoder per 30 s window
+  decode  ms per token, KV-cached vs uncached, at 16/32/64/128/224 tokens; log-mel and encoder per 30 s window
   stream  --minutes of audio through the streamer (1 s steps, 200 ms chunks, VAD off): latency and memory per decile
   naive   a growing buffer re-transcribed every step without a cache, over a fifth of --minutes
   file    long-form transcription of min(10, --minutes) minutes vs @huggingface/transformers (when installed)
@@ -35,6 +35,11 @@ Progress goes to stderr; the table (or --json) to stdout.`
       options: ['off', 'on', 'both'],
       default: 'off',
     }),
+    draft: Flags.string({
+      summary: "Draft decoding in the stream scenario (each step checks the previous step's tokens in one decoder call): on (the default), off, or both.",
+      options: ['off', 'on', 'both'],
+      default: 'on',
+    }),
     json: Flags.boolean({summary: 'Print the results as one JSON object instead of tables.'}),
     out: Flags.string({summary: 'Write a self-contained HTML report (charts) to this file.'}),
     'json-out': Flags.string({summary: 'Also write the JSON results to this file.'}),
@@ -52,6 +57,7 @@ Progress goes to stderr; the table (or --json) to stdout.`
       threads: flags.threads,
       minutes,
       streamVad: flags.vad as 'off' | 'on' | 'both',
+      streamDraft: flags.draft as 'off' | 'on' | 'both',
       progress: stderrProgress(),
     })
     if (flags.out) await writeHtml(flags.out, report)

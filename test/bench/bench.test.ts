@@ -26,6 +26,7 @@ beforeAll(async () => {
     minutes: 4 / 60,
     decode: {lengths: [4, 8], reps: 1, encoderReps: 1},
     naiveSeconds: 3,
+    streamDraft: 'both',
     file: {reps: 1, tokens: 6, tokenReps: 1},
     serveSessions: [1],
     serveSeconds: 2,
@@ -73,6 +74,10 @@ describe('runBench at a tiny size', () => {
     expect(stream.summary.deciles.reduce((n, d) => n + d.steps, 0)).toBe(stream.summary.steps)
     expect(stream.summary).toHaveProperty('drift')
     expect(stream.summary).toHaveProperty('rssSlopeMBPerHour')
+    const noDraft = report.streamNoDraft!
+    expect(noDraft.settings['draft']).toBe(false)
+    expect(stream.settings['draft']).toBe(true)
+    expect(noDraft.summary.steps).toBe(stream.summary.steps)
     const naive = report.naive!
     expect(naive.summary.steps).toBe(3)
     expect(naive.summary.audioSeconds).toBeCloseTo(3, 0)
@@ -104,6 +109,7 @@ describe('runBench at a tiny size', () => {
     expect(text).toContain('## decode')
     expect(text).toContain('## stream')
     expect(text).toContain('## naive')
+    expect(text).toContain('no draft/draft')
     expect(text).toContain('## targets')
     expect(targetRows(report).length).toBeGreaterThanOrEqual(4)
     const html = await renderHtml(report)

@@ -109,6 +109,8 @@ export interface Call {
   prompt: number[]
   words: TimedWord[]
   truncated: boolean
+  /** What the streamer said: the window only grew since the previous call and the prompt is the same. */
+  continues: boolean
 }
 
 export class ScriptedBackend implements AsrBackend {
@@ -129,7 +131,7 @@ export class ScriptedBackend implements AsrBackend {
     this.random = rng(faults.seed ?? 1)
   }
 
-  async transcribe(audio: Float32Array, prompt: readonly number[], signal?: AbortSignal): Promise<Hypothesis> {
+  async transcribe(audio: Float32Array, prompt: readonly number[], signal?: AbortSignal, continues = false): Promise<Hypothesis> {
     if (audio.length > this.maxSamples) throw new Error(`window too long: ${audio.length}`)
     this.inFlight++
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight)
@@ -139,7 +141,7 @@ export class ScriptedBackend implements AsrBackend {
       if (this.faults.delayMs) await sleep(this.faults.delayMs, signal)
       signal?.throwIfAborted()
       const hypothesis = this.hypothesis(start, end)
-      this.calls.push({start, end, prompt: [...prompt], words: hypothesis.words, truncated: hypothesis.truncated})
+      this.calls.push({start, end, prompt: [...prompt], words: hypothesis.words, truncated: hypothesis.truncated, continues})
       return hypothesis
     } finally {
       this.inFlight--

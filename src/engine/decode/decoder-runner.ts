@@ -8,12 +8,23 @@ export interface DecoderShape {
   headDim: number
 }
 
+/** Logits of the positions a draft was fed at: row i follows the start tokens and draft[0, i). */
+export interface DraftRows {
+  /** The draft's length plus one. */
+  readonly count: number
+  row(i: number): Float32Array
+}
+
 /**
  * Runs the decoder one call at a time and hands back the logits of the last position.
  * `start` begins a window (prompt tokens + encoder output); `next` feeds one more token.
+ * `startWithDraft` also feeds a guess at the output in that first call, so tokens that match the
+ * guess cost no call of their own; `rewind(n)` then drops all but the first n draft tokens.
  */
 export interface DecoderRunner {
   start(tokens: readonly number[], encoderHidden: Tensor): Promise<Float32Array>
+  startWithDraft(tokens: readonly number[], draft: readonly number[], encoderHidden: Tensor): Promise<DraftRows>
+  rewind(keptDraft: number): void
   next(token: number): Promise<Float32Array>
 }
 
@@ -43,6 +54,37 @@ const lastRow = (logits: Tensor, io: DecoderIo): Float32Array => {
   if (row instanceof Float32Array) return row
   if (io.logits.length !== vocab) io.logits = new Float32Array(vocab)
   return halfToFloat32(row, io.logits)
+}
+
+/** The logits rows of the last `count` positions; float16 rows are converted on demand. */
+const lastRows = (logits: Tensor, count: number, io: DecoderIo): DraftRows => {
+  const vocab = logits.dims[2]!
+  const data = logits.data as Float32Array | Uint16Array
+  const first = data.length - count * vocab
+  return {
+    count,
+    row(i: number): Float32Array {
+      const row = data.subarray(first + i * vocab, first + (i + 1) * vocab)
+      if (row instanceof Float32Array) return row
+      if (io.logits.length !== vocab) io.logits = new Float32Array(vocab)
+      return halfToFloat32(row, io.logits)
+    },
+  }
+}
+
+/** The first `length` positions of a [1, heads, positions, headDim] K/V tensor. */
+function truncatePositions(tensor: Tensor, length: number): Tensor {
+  const [batch, heads, positions, headDim] = tensor.dims as [number, number, number, number]
+  if (length >= positions) return tensor
+  const source = tensor.data as Float32Array | Uint16Array
+  const kept = source instanceof Float32Array ? new Float32Array(batch * heads * length * headDim) : new Uint16Array(batch * heads * length * headDim)
+  for (let head = 0; head < batch * heads; head++) {
+    const from = head * positions * headDim
+    kept.set(source.subarray(from, from + length * headDim), head * length * headDim)
+  }
+  return kept instanceof Float32Array
+    ? new Tensor('float32', kept, [batch, heads, length, headDim])
+    : new Tensor('float16', kept, [batch, heads, length, headDim])
 }
 
 /** Names and constant tensors shared by both runners, built once per model. */
@@ -96,27 +138,71 @@ export class CachedDecoder implements DecoderRunner {
   readonly #sessions: DecoderSessions
   readonly #io: DecoderIo
   readonly #token = new Tensor('int64', new BigInt64Array(1), [1, 1])
-  readonly #firstFetches: string[]
-  readonly #nextFetches: string[]
+  /** Fetches of a window's first call; cross-attention K/V land in tensors reused for every window. */
+  readonly #firstFetches: Record<string, Tensor | null> = {}
+  /** Fetches of later calls; the one-row logits land in a tensor reused for every token. */
+  readonly #nextFetches: Record<string, Tensor | null> = {}
   readonly #feeds: Feeds = {}
   #encoderHidden: Tensor | undefined
   #cross: Tensor[] = []
   #self: Tensor[] = []
+  /** Positions in the self-attention cache once `start` (or `startWithDraft`) has run. */
+  #startLength = 0
 
   constructor(sessions: DecoderSessions, shape: DecoderShape) {
     this.#sessions = sessions
     this.#io = new DecoderIo(shape, firstSession(sessions))
-    this.#firstFetches = ['logits', ...this.#io.selfPresent, ...this.#io.crossPresent]
-    this.#nextFetches = ['logits', ...this.#io.selfPresent]
+    for (const name of ['logits', ...this.#io.selfPresent, ...this.#io.crossPresent]) this.#firstFetches[name] = null
+    for (const name of ['logits', ...this.#io.selfPresent]) this.#nextFetches[name] = null
   }
 
   async start(tokens: readonly number[], encoderHidden: Tensor): Promise<Float32Array> {
+    return lastRow(await this.#first(tokens, encoderHidden), this.#io)
+  }
+
+  async startWithDraft(tokens: readonly number[], draft: readonly number[], encoderHidden: Tensor): Promise<DraftRows> {
+    const logits = await this.#first([...tokens, ...draft], encoderHidden)
+    this.#startLength = tokens.length
+    return lastRows(logits, draft.length + 1, this.#io)
+  }
+
+  rewind(keptDraft: number): void {
+    const length = this.#startLength + keptDraft
+    this.#self = this.#self.map((tensor) => truncatePositions(tensor, length))
+  }
+
+  async #first(tokens: readonly number[], encoderHidden: Tensor): Promise<Tensor> {
     this.#encoderHidden = encoderHidden
     const {session, feeds} = noPastCall(this.#sessions, this.#io, tokens, encoderHidden)
+    this.#reuseCrossOutputs(encoderHidden.dims[1]!)
     const out = await session.run(feeds, this.#firstFetches)
     this.#self = this.#io.selfPresent.map((name) => out[name]!)
     this.#cross = this.#io.crossPresent.map((name) => out[name]!)
-    return lastRow(out['logits']!, this.#io)
+    this.#startLength = tokens.length
+    const logits = out['logits']!
+    this.#reuseLogitsOutput(logits)
+    return logits
+  }
+
+  #reuseLogitsOutput(first: Tensor): void {
+    const vocab = first.dims[2]!
+    const current = this.#nextFetches['logits']
+    if (current && current.dims[2] === vocab) return
+    this.#nextFetches['logits'] =
+      first.type === 'float16' ? new Tensor('float16', new Uint16Array(vocab), [1, 1, vocab]) : new Tensor('float32', new Float32Array(vocab), [1, 1, vocab])
+  }
+
+  /** Allocated once per runner (the frame count is fixed by the encoder), so no window allocates them. */
+  #reuseCrossOutputs(frames: number): void {
+    const {crossPresent, empty} = this.#io
+    const current = this.#firstFetches[crossPresent[0]!]
+    if (current && current.dims[2] === frames) return
+    const [, heads, , headDim] = empty.dims as [number, number, number, number]
+    const size = heads * frames * headDim
+    const dims = [1, heads, frames, headDim]
+    for (const name of crossPresent) {
+      this.#firstFetches[name] = empty.type === 'float16' ? new Tensor('float16', new Uint16Array(size), dims) : new Tensor('float32', new Float32Array(size), dims)
+    }
   }
 
   async next(token: number): Promise<Float32Array> {
@@ -148,6 +234,7 @@ export class UncachedDecoder implements DecoderRunner {
   readonly #sessions: DecoderSessions
   readonly #io: DecoderIo
   #tokens: number[] = []
+  #startLength = 0
   #encoderHidden: Tensor | undefined
 
   constructor(sessions: DecoderSessions, shape: DecoderShape) {
@@ -155,20 +242,31 @@ export class UncachedDecoder implements DecoderRunner {
     this.#io = new DecoderIo(shape, firstSession(sessions))
   }
 
-  start(tokens: readonly number[], encoderHidden: Tensor): Promise<Float32Array> {
+  async start(tokens: readonly number[], encoderHidden: Tensor): Promise<Float32Array> {
     this.#tokens = [...tokens]
     this.#encoderHidden = encoderHidden
-    return this.#run()
+    return lastRow(await this.#run(), this.#io)
   }
 
-  next(token: number): Promise<Float32Array> {
+  async startWithDraft(tokens: readonly number[], draft: readonly number[], encoderHidden: Tensor): Promise<DraftRows> {
+    this.#tokens = [...tokens, ...draft]
+    this.#startLength = tokens.length
+    this.#encoderHidden = encoderHidden
+    return lastRows(await this.#run(), draft.length + 1, this.#io)
+  }
+
+  rewind(keptDraft: number): void {
+    this.#tokens.length = Math.min(this.#tokens.length, this.#startLength + keptDraft)
+  }
+
+  async next(token: number): Promise<Float32Array> {
     this.#tokens.push(token)
-    return this.#run()
+    return lastRow(await this.#run(), this.#io)
   }
 
-  async #run(): Promise<Float32Array> {
+  async #run(): Promise<Tensor> {
     const {session, feeds} = noPastCall(this.#sessions, this.#io, this.#tokens, this.#encoderHidden!)
     const out = await session.run(feeds, ['logits'])
-    return lastRow(out['logits']!, this.#io)
+    return out['logits']!
   }
 }

@@ -39,8 +39,17 @@ export interface InferenceGate {
   run<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T>
 }
 
+export interface TranscribeLimits {
+  maxNewTokens?: number | undefined
+  signal?: AbortSignal | undefined
+  /** A guess at the tokens (e.g. the previous step's); it saves decoder calls, never changes the result. */
+  draft?: readonly number[] | undefined
+}
+
 export interface WindowResult {
   tokens: number[]
+  /** Every token chosen, a cut repetition loop included. */
+  decoded: readonly number[]
   stop: StopReason
   language: string | undefined
 }
@@ -122,7 +131,7 @@ export class WindowTranscriber {
     audio: Float32Array,
     length: number,
     prompt: readonly number[],
-    limits: {maxNewTokens?: number; signal?: AbortSignal} = {},
+    limits: TranscribeLimits = {},
   ): Promise<WindowResult> {
     const work = (): Promise<WindowResult> => this.#transcribe(audio, length, prompt, limits)
     return this.#gate ? this.#gate.run(work, limits.signal) : work()
@@ -132,7 +141,7 @@ export class WindowTranscriber {
     audio: Float32Array,
     length: number,
     prompt: readonly number[],
-    limits: {maxNewTokens?: number; signal?: AbortSignal},
+    limits: TranscribeLimits,
   ): Promise<WindowResult> {
     const features = this.#mel.compute(audio, length)
     if (this.#features?.data !== features) this.#features = {...this.model.featuresInput(features), data: features}
@@ -149,6 +158,7 @@ export class WindowTranscriber {
       endOfText: this.model.special.endOfText,
       rules: this.#rules,
       loop: this.options.loop,
+      draft: limits.draft,
       signal: limits.signal,
     })
     return {...result, language: this.#language}

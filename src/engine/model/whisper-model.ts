@@ -53,7 +53,7 @@ export class WhisperModel {
     }
     const special = readSpecialTokens(generation, config, tokenizer)
     const sessionOptions = {threads: options.threads}
-    const encoder = await createSession(files.encoder, sessionOptions)
+    const encoder = await createSession(files.encoder, {...sessionOptions, spin: false})
     const decoderSessions: DecoderSessions =
       files.decoder.layout === 'merged'
         ? {layout: 'merged', merged: await createSession(files.decoder.merged, sessionOptions)}

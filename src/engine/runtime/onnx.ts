@@ -11,6 +11,12 @@ export const Tensor = ort.Tensor
 
 export interface SessionOptions {
   threads?: number
+  /**
+   * Let idle worker threads spin waiting for the next run. Good for a session called in a tight
+   * loop (the decoder); a session that runs once and hands over to another (the encoder) would
+   * keep the cores busy spinning while the next one works.
+   */
+  spin?: boolean
 }
 
 export async function createSession(path: string, options: SessionOptions = {}): Promise<Session> {
@@ -20,6 +26,7 @@ export async function createSession(path: string, options: SessionOptions = {}):
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
       executionMode: 'sequential',
+      ...(options.spin === false ? {extra: {session: {intra_op: {allow_spinning: '0'}}}} : {}),
     })
   } catch (error) {
     throw new WhisperStreamError('model-corrupt', `cannot load ${path}: ${firstLine(error)}`, {

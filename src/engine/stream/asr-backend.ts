@@ -23,5 +23,9 @@ export interface AsrBackend {
   readonly sampleRate: number
   /** The longest audio one call accepts: Whisper's 30 s input. */
   readonly maxSamples: number
-  transcribe(audio: Float32Array, prompt: readonly number[], signal?: AbortSignal): Promise<Hypothesis>
+  /**
+   * `continues`: this audio starts where the previous call's did and the prompt is unchanged
+   * (the window only grew), so the previous output is a good guess at this one.
+   */
+  transcribe(audio: Float32Array, prompt: readonly number[], signal?: AbortSignal, continues?: boolean): Promise<Hypothesis>
 }

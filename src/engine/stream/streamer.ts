@@ -50,6 +50,9 @@ export class Streamer {
   private pushed = 0
   private level = 0
   private lastStepEnd = 0
+  /** Where the last transcribed window started, and whether a commit changed the prompt since. */
+  private lastWindowStart = -1
+  private promptChanged = false
   private vadCursor = 0
   private lastSpeechEnd = 0
   private speaking = false
@@ -240,7 +243,10 @@ export class Streamer {
     let hypothesis: Hypothesis | undefined
     if (mustTranscribe && windowEnd > windowStart) {
       const started = performance.now()
-      hypothesis = await this.backend.transcribe(this.ring.view(windowStart, windowEnd), this.prompt.tokens(), this.options.signal)
+      const continues = windowStart === this.lastWindowStart && !this.promptChanged
+      this.lastWindowStart = windowStart
+      this.promptChanged = false
+      hypothesis = await this.backend.transcribe(this.ring.view(windowStart, windowEnd), this.prompt.tokens(), this.options.signal, continues)
       this.steps++
       if (this.aborted) return
       this.emitStats(performance.now() - started, windowEnd - this.lastStepEnd)
@@ -301,6 +307,7 @@ export class Streamer {
   private commit(words: readonly TimedWord[]): void {
     if (words.length === 0) return
     const tokens: number[] = []
+    this.promptChanged = true
     for (const w of words) {
       this.prompt.add(w.tokens)
       if (this.options.emitTokens) tokens.push(...w.tokens)

@@ -6,9 +6,11 @@ export interface WhisperBackendOptions {
   /** Token budget of one step: base + perSecond × seconds of audio in the window. */
   tokensBase: number
   tokensPerSecond: number
+  /** When a window only grew, check the previous step's tokens as a draft in the first decoder call. */
+  draft: boolean
 }
 
-export const defaultWhisperBackendOptions: WhisperBackendOptions = {tokensBase: 8, tokensPerSecond: 7}
+export const defaultWhisperBackendOptions: WhisperBackendOptions = {tokensBase: 8, tokensPerSecond: 7, draft: true}
 
 /**
  * The streaming engine's view of Whisper: one window in, words with sample times out.
@@ -21,6 +23,7 @@ export class WhisperBackend implements AsrBackend {
   readonly #options: WhisperBackendOptions
   /** Word-start flag per token id, computed on first sight: BPE marks a leading space with Ġ. */
   readonly #startsWord = new Map<number, boolean>()
+  #previous: readonly number[] = []
 
   constructor(transcriber: WindowTranscriber, options: Partial<WhisperBackendOptions> = {}) {
     this.#transcriber = transcriber
@@ -33,11 +36,14 @@ export class WhisperBackend implements AsrBackend {
     return this.#transcriber.language
   }
 
-  async transcribe(audio: Float32Array, prompt: readonly number[], signal?: AbortSignal): Promise<Hypothesis> {
+  async transcribe(audio: Float32Array, prompt: readonly number[], signal?: AbortSignal, continues = false): Promise<Hypothesis> {
     const length = Math.min(audio.length, this.maxSamples)
     const {tokensBase, tokensPerSecond} = this.#options
     const maxNewTokens = Math.ceil(tokensBase + (tokensPerSecond * length) / this.sampleRate)
-    const result = await this.#transcriber.transcribe(audio, length, prompt, {maxNewTokens, signal})
+    const draft = this.#options.draft && continues ? this.#previous : undefined
+    this.#previous = []
+    const result = await this.#transcriber.transcribe(audio, length, prompt, {maxNewTokens, signal, draft})
+    this.#previous = result.decoded
     const {model} = this.#transcriber
     const truncated = result.stop !== 'end-of-text'
     const precision = model.timePrecisionSamples

@@ -82,6 +82,24 @@ describe('Streamer without VAD', () => {
     for (const p of prompts) for (let i = 1; i < p.length; i++) expect(p[i]).toBe(p[i - 1] + 1)
   })
 
+  it('tells the backend when a window only grew (same start, same prompt), so it may reuse its last output', async () => {
+    for (const withVad of [false, true]) {
+      const script = makeScript(11, 90)
+      const run = setup(script, {stepMs: 500, maxPromptTokens: 32}, {}, withVad)
+      await feed(run, script, 11)
+      const calls = run.backend.calls
+      expect(calls.some((c) => c.continues)).toBe(true)
+      expect(calls[0]!.continues).toBe(false)
+      for (let i = 1; i < calls.length; i++) {
+        const [before, now] = [calls[i - 1]!, calls[i]!]
+        const grew = now.start === before.start && now.end >= before.end && now.prompt.join() === before.prompt.join()
+        if (now.continues) expect(grew).toBe(true)
+        // After a commit the prompt differs; after a trim or a VAD reset the start does.
+        if (now.start !== before.start || now.prompt.join() !== before.prompt.join()) expect(now.continues).toBe(false)
+      }
+    }
+  })
+
   it('never commits the garbage of truncated hypotheses', async () => {
     const script = makeScript(4, 120)
     const run = setup(script, {stepMs: 500}, {loop: 0.3, cap: 0.2, seed: 4, faultsAtRest: true})

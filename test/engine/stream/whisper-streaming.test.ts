@@ -40,10 +40,10 @@ describe('streaming with the generated mini model', () => {
     const backend: AsrBackend = {
       sampleRate: inner.sampleRate,
       maxSamples: inner.maxSamples,
-      transcribe(audio, prompt, signal) {
+      transcribe(audio, prompt, signal, continues) {
         calls++
         maxPrompt = Math.max(maxPrompt, prompt.length)
-        return inner.transcribe(audio, prompt, signal)
+        return inner.transcribe(audio, prompt, signal, continues)
       },
     }
     const streamer = new Streamer(backend, {stepMs: 10_000, vad: false, maxPromptTokens: 64})
