@@ -131,7 +131,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       await mkdir(path.dirname(wav), {recursive: true})
       await writeWav(wav, loopTo(clip.pcm, seconds), SAMPLE_RATE)
       report.serve = await runServe({modelDir: found.dir, sessions: options.serveSessions ?? [1, 2, 4, 8, 16, 32], seconds, wav}, progress)
-      progress.end(report.serve.available ? undefined : `not available: ${report.serve.reason}`)
+      progress.end(`${report.serve.maxHeldSessions} sessions held under ${report.serve.latencyLimitMs} ms p95`)
     }
   } finally {
     await model.release()

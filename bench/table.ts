@@ -74,7 +74,11 @@ export function renderReport(report: BenchReport): string {
   }
   if (report.serve) {
     out.push('', '## serve')
-    out.push(report.serve.available ? JSON.stringify(report.serve.result, null, 2) : `not available: ${report.serve.reason}`)
+    const {runs, maxHeldSessions, latencyLimitMs} = report.serve
+    out.push(table(['sessions', 'completed', 'finals', 'p50 ms', 'p95 ms', 'max ms', 'idle RSS MiB', 'peak RSS MiB', 'held'], runs.map((r) => [
+      r.sessions, r.completed, r.finals, r.p50LatencyMs, r.p95LatencyMs, r.maxLatencyMs, r.idleRssMiB, r.peakRssMiB, r.held ? 'yes' : 'no',
+    ])))
+    out.push(`final-event latency at real-time pace; held: p95 under ${latencyLimitMs} ms. Most sessions held: ${maxHeldSessions}`)
   }
   const targets = targetRows(report)
   if (targets.length > 0) {

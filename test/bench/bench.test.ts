@@ -1,5 +1,5 @@
 // Every bench scenario at a tiny size on the mini model: structure, not speed (no timing is asserted).
-import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {execa} from 'execa'
@@ -98,10 +98,14 @@ describe('runBench at a tiny size', () => {
     }
   })
 
-  it('serve: runs the harness when present, otherwise says it is not available', () => {
-    const hasHarness = existsSync(path.join(repoRoot, 'bench', 'serve-load.ts'))
-    expect(report.serve!.available).toBe(hasHarness)
-    if (!hasHarness) expect(report.serve!.reason).toMatch(/serve-load/)
+  it('serve: a run per session count with latency and server memory', () => {
+    const serve = report.serve!
+    expect(serve.runs.map((r) => r.sessions)).toEqual([1])
+    const [run] = serve.runs
+    expect(run!.completed).toBe(1)
+    expect(run!.peakRssMiB).toBeGreaterThan(0)
+    expect(serve.maxHeldSessions).toBe(run!.held ? 1 : 0)
+    expect(renderReport(report)).toMatch(/sessions +completed/)
   })
 
   it('renders tables, targets and a self-contained HTML report', async () => {
