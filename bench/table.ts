@@ -1,6 +1,7 @@
 // The terminal report: plain aligned tables, one per scenario, then the targets.
 import type {BenchReport} from './run.js'
 import type {TimelineResult} from './stream.js'
+import type {TimelineSummary} from './timeline.js'
 import {targetRows} from './targets.js'
 
 type Cell = string | number | null | undefined
@@ -38,25 +39,9 @@ export function renderReport(report: BenchReport): string {
   if (report.stream) out.push('', `## stream: ${report.stream.label}`, timelineTable(report.stream))
   if (report.streamVad) out.push('', `## stream: ${report.streamVad.label}`, timelineTable(report.streamVad))
   if (report.streamNoDraft) out.push('', `## stream: ${report.streamNoDraft.label}`, timelineTable(report.streamNoDraft))
-  if (report.stream && report.streamNoDraft) {
-    const a = report.stream.summary
-    const b = report.streamNoDraft.summary
-    out.push('', table(['', 'draft (ours)', 'no draft', 'no draft/draft'], [
-      ['p50 step ms', a.p50Ms, b.p50Ms, ratio(b.p50Ms, a.p50Ms)],
-      ['p95 step ms', a.p95Ms, b.p95Ms, ratio(b.p95Ms, a.p95Ms)],
-      ['compute per step (s)', a.computePerStep, b.computePerStep, ratio(b.computePerStep, a.computePerStep)],
-    ]))
-  }
+  if (report.stream && report.streamNoDraft) out.push('', comparison(report.stream.summary, report.streamNoDraft.summary, ['draft (ours)', 'no draft']))
   if (report.naive) out.push('', `## naive: ${report.naive.label}`, timelineTable(report.naive))
-  if (report.stream && report.naive) {
-    const a = report.stream.summary
-    const b = report.naive.summary
-    out.push('', table(['', 'window (ours)', 'naive', 'naive/ours'], [
-      ['p50 step ms', a.p50Ms, b.p50Ms, ratio(b.p50Ms, a.p50Ms)],
-      ['p95 step ms', a.p95Ms, b.p95Ms, ratio(b.p95Ms, a.p95Ms)],
-      ['max step ms', a.maxMs, b.maxMs, ratio(b.maxMs, a.maxMs)],
-    ]))
-  }
+  if (report.stream && report.naive) out.push('', comparison(report.stream.summary, report.naive.summary, ['window (ours)', 'naive']))
   if (report.file) {
     const f = report.file
     out.push('', `## file: ${f.audioSeconds} s long-form, ${f.threads} threads`)
@@ -87,6 +72,16 @@ export function renderReport(report: BenchReport): string {
   }
   out.push('', `total ${report.wallSeconds} s`)
   return out.join('\n') + '\n'
+}
+
+/** Step latency of our run against another, with the other/ours ratios. */
+function comparison(ours: TimelineSummary, other: TimelineSummary, [oursName, otherName]: [string, string]): string {
+  return table(['', oursName, otherName, `${otherName}/${oursName.replace(/ \(ours\)$/, '')}`], [
+    ['p50 step ms', ours.p50Ms, other.p50Ms, ratio(other.p50Ms, ours.p50Ms)],
+    ['p95 step ms', ours.p95Ms, other.p95Ms, ratio(other.p95Ms, ours.p95Ms)],
+    ['max step ms', ours.maxMs, other.maxMs, ratio(other.maxMs, ours.maxMs)],
+    ['compute per step (s)', ours.computePerStep, other.computePerStep, ratio(other.computePerStep, ours.computePerStep)],
+  ])
 }
 
 const ratio = (a: number | null, b: number | null): string | null => (a === null || b === null || b === 0 ? null : `${(a / b).toFixed(1)}x`)
