@@ -153,4 +153,16 @@ describe('mic --out that cannot be written', () => {
     expect(result.exitCode).toBe(1)
     expect(result.stderr.trim().split('\n')).toEqual([expect.stringContaining('cannot write /nonexistent-dir/x.srt')])
   })
+
+  it('a disk that fills while it runs is one line and exit 1; stdout keeps what was committed', async () => {
+    const full = path.join(work, 'full.jsonl')
+    fs.symlinkSync('/dev/full', full)
+    const result = await execa('node', [bin, 'mic', '--json', '--model', model, '--input-format', 'wav', '--device', audio, '--out', full], {
+      reject: false,
+      timeout: 60_000,
+    })
+    expect(result.exitCode).toBe(1)
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^whisper-stream: cannot write the output: no space left on device \(ENOSPC\)/)])
+    for (const line of result.stdout.split('\n').filter(Boolean)) expect(JSON.parse(line)).toHaveProperty('type')
+  })
 })
