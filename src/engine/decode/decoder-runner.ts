@@ -46,30 +46,21 @@ const idsTensor = (tokens: readonly number[]): Tensor => {
   return new Tensor('int64', data, [1, tokens.length])
 }
 
-/** The last position's logits; float16 models' rows are converted into one reused buffer. */
-const lastRow = (logits: Tensor, io: DecoderIo): Float32Array => {
+/** Row `index` of a [1, positions, vocab] logits tensor; float16 rows are converted into one reused buffer. */
+function logitsRow(logits: Tensor, index: number, io: DecoderIo): Float32Array {
   const vocab = logits.dims[2]!
-  const data = logits.data as Float32Array | Uint16Array
-  const row = data.subarray(data.length - vocab)
+  const row = (logits.data as Float32Array | Uint16Array).subarray(index * vocab, (index + 1) * vocab)
   if (row instanceof Float32Array) return row
   if (io.logits.length !== vocab) io.logits = new Float32Array(vocab)
   return halfToFloat32(row, io.logits)
 }
 
-/** The logits rows of the last `count` positions; float16 rows are converted on demand. */
+const lastRow = (logits: Tensor, io: DecoderIo): Float32Array => logitsRow(logits, logits.dims[1]! - 1, io)
+
+/** The logits rows of the last `count` positions. */
 const lastRows = (logits: Tensor, count: number, io: DecoderIo): DraftRows => {
-  const vocab = logits.dims[2]!
-  const data = logits.data as Float32Array | Uint16Array
-  const first = data.length - count * vocab
-  return {
-    count,
-    row(i: number): Float32Array {
-      const row = data.subarray(first + i * vocab, first + (i + 1) * vocab)
-      if (row instanceof Float32Array) return row
-      if (io.logits.length !== vocab) io.logits = new Float32Array(vocab)
-      return halfToFloat32(row, io.logits)
-    },
-  }
+  const first = logits.dims[1]! - count
+  return {count, row: (i) => logitsRow(logits, first + i, io)}
 }
 
 /** The first `length` positions of a [1, heads, positions, headDim] K/V tensor. */
