@@ -1,6 +1,7 @@
 import {basename} from 'node:path'
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
+import {pumpMic} from '../cli/mic-pump.js'
 import {decodingFlags, loadModelFromFlags, modelFlags} from '../cli/model-flags.js'
 import {applyNoColor, chooseOutputMode} from '../cli/output-mode.js'
 import {abortOnSignals, signalExitCode} from '../cli/signals.js'
@@ -10,8 +11,6 @@ import {listCaptureDevices, openCapture, type Capture} from '../engine/audio/cap
 import type {Task} from '../engine/decode/window-transcriber.js'
 import {Engine} from '../engine/engine.js'
 import {WhisperStreamError} from '../engine/errors.js'
-import type {EngineEvent} from '../engine/events.js'
-import type {Streamer} from '../engine/stream/streamer.js'
 import {createFormatter, formatFromPath} from '../output/formats.js'
 import {fileSink, streamSink, type Sink} from '../output/sink.js'
 import {renderMic, type MicUi} from '../ui/render-mic.js'
@@ -87,7 +86,7 @@ With --json, or when stdout is not a terminal, it writes the same JSON lines as 
         ui = renderMic({model: modelLabel(flags.model), keys: Boolean(process.stdin.isTTY), color})
         ui.onQuit(() => opened.close())
       }
-      await this.pump(streamer, opened, sinks, ui)
+      await pumpMic(streamer, opened, sinks, ui, audioDefaults.sampleRate)
       await opened.done.catch(() => undefined)
     } finally {
       capture?.close()
@@ -99,41 +98,6 @@ With --json, or when stdout is not a terminal, it writes the same JSON lines as 
     // Ctrl-C is how a pipe user stops the mic: a clean stop, so 0; other signals keep their status.
     if (received && received !== 'SIGINT') this.exit(signalExitCode(received))
   }
-
-  /** Capture → (unless paused) streamer; events → sinks and screen; flush at the end of capture. */
-  private async pump(streamer: Streamer, capture: Capture, sinks: Sink[], ui: MicUi | undefined): Promise<void> {
-    const write = (event: EngineEvent): void => {
-      for (const sink of sinks) sink.write(event)
-    }
-    streamer.on('final', (event) => {
-      write(event)
-      ui?.pushFinal(event)
-    })
-    streamer.on('partial', (event) => {
-      write(event)
-      ui?.setPartial(event)
-    })
-    streamer.on('stats', (event) => ui?.setStats(event))
-    streamer.on('voice', (event) => ui?.setSpeaking(event.speaking))
-    ui?.setPhase('listening')
-    let samples = 0
-    for await (const chunk of capture.audio) {
-      samples += chunk.length
-      if (ui) {
-        ui.setLevel(ui.paused ? 0 : rms(chunk), samples / audioDefaults.sampleRate)
-        if (ui.paused) continue
-      }
-      streamer.push(chunk)
-    }
-    ui?.setPhase('stopping')
-    await streamer.flush()
-  }
-}
-
-function rms(chunk: Float32Array): number {
-  let sum = 0
-  for (let i = 0; i < chunk.length; i++) sum += chunk[i] * chunk[i]
-  return chunk.length === 0 ? 0 : Math.sqrt(sum / chunk.length)
 }
 
 /** "tiny.en", or the last folder of a path. */
