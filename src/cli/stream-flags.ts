@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {WhisperStreamError} from '../engine/errors.js'
 import type {StreamSettings} from '../engine/engine.js'
-import {defaultStreamerOptions} from '../engine/stream/streamer-options.js'
+import {defaultStreamerOptions, stepMsRange} from '../engine/stream/streamer-options.js'
 
 /** "200ms", "1s", "1.5" (seconds) → milliseconds. */
 export function parseDuration(value: string): number {
@@ -11,8 +11,10 @@ export function parseDuration(value: string): number {
   return match[2] === 'ms' ? amount : amount * 1000
 }
 
+const formatMs = (ms: number): string => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`)
+
 export const streamFlags = {
-  step: Flags.string({summary: 'Transcribe the window every this much new audio (200ms … 10s).', default: `${defaultStreamerOptions.stepMs}ms`}),
+  step: Flags.string({summary: `Transcribe the window every this much new audio (${formatMs(stepMsRange.min)} … ${formatMs(stepMsRange.max)}).`, default: `${defaultStreamerOptions.stepMs}ms`}),
   'no-partials': Flags.boolean({summary: 'Emit only final (committed) text, no partial events.'}),
   'no-vad': Flags.boolean({summary: 'Do not gate inference on voice activity (Silero VAD).'}),
   'vad-silence-ms': Flags.integer({summary: 'Silence that ends an utterance and commits it.', default: defaultStreamerOptions.vadSilenceMs, min: 50}),
@@ -27,6 +29,8 @@ export interface StreamFlagValues {
 
 export function streamSettings(flags: StreamFlagValues, signal?: AbortSignal): StreamSettings {
   const stepMs = parseDuration(flags.step)
-  if (stepMs < 100 || stepMs > 30_000) throw new WhisperStreamError('usage', `--step ${flags.step} is out of range`, {hint: 'use 100ms to 30s'})
+  if (stepMs < stepMsRange.min || stepMs > stepMsRange.max) {
+    throw new WhisperStreamError('usage', `--step ${flags.step} is out of range`, {hint: `use ${formatMs(stepMsRange.min)} to ${formatMs(stepMsRange.max)}`})
+  }
   return {stepMs, noPartials: flags['no-partials'], vad: !flags['no-vad'], vadSilenceMs: flags['vad-silence-ms'], signal}
 }

@@ -1,4 +1,5 @@
 import type {FinalEvent, PartialEvent} from '../engine/events.js'
+import {stepMsRange} from '../engine/stream/streamer-options.js'
 
 /**
  * The /v1/stream protocol: typed messages and their validation. Options come from the query
@@ -105,7 +106,9 @@ export function parseOptions(raw: Record<string, unknown>): Partial<StreamOption
   }
   if (has('step_ms')) {
     const step = Number(raw['step_ms'])
-    if (!Number.isFinite(step) || step < 100 || step > 30_000) throw invalid(`step_ms must be from 100 to 30000, got ${String(raw['step_ms'])}`)
+    if (!Number.isFinite(step) || step < stepMsRange.min || step > stepMsRange.max) {
+      throw invalid(`step_ms must be from ${stepMsRange.min} to ${stepMsRange.max}, got ${String(raw['step_ms'])}`)
+    }
     out.step_ms = step
   }
   for (const key of ['vad', 'partials'] as const) {

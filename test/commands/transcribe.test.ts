@@ -119,7 +119,7 @@ describe('transcribe: user errors are one line and a distinct exit code', () => 
   it('an unknown flag → 2', async () => {
     expectOneLineError(await cli(['transcribe', wav, '--model', model, '--bogus']), 2, /--bogus/)
   })
-  it.each(['5x', '10ms', '1h'])('--step %s → 2', async (step) => {
+  it.each(['5x', '10ms', '100ms', '11s', '1h'])('--step %s → 2', async (step) => {
     expectOneLineError(await cli(['transcribe', wav, '--model', model, '--stream', '--step', step]), 2, /step|duration/)
   })
   it('an unknown --format → 2', async () => {

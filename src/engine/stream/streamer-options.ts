@@ -55,6 +55,9 @@ export const defaultStreamerOptions: Readonly<StreamerOptions> = Object.freeze({
   vadPadMs: 200,
 })
 
+/** Steps the live adapters accept: shorter ones only repeat work, longer ones leave a partial stale for too long. */
+export const stepMsRange = Object.freeze({min: 200, max: 10_000})
+
 /** Fills defaults and checks ranges; bad values are usage errors. */
 export function resolveStreamerOptions(input: Partial<StreamerOptions> = {}): StreamerOptions {
   const options: StreamerOptions = {...defaultStreamerOptions}
