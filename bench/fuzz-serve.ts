@@ -455,7 +455,7 @@ function validOptions(rng: Rng): Record<string, unknown> {
   const encoding = pick(rng, ['f32le', 'f32le', 's16le', 's16le', 'webm', undefined])
   if (encoding) options['encoding'] = encoding
   if (encoding !== 'webm' && chance(rng, 0.25)) options['sample_rate'] = pick(rng, [8000, 22_050, 44_100, 48_000])
-  if (chance(rng, 0.5)) options['step_ms'] = randInt(rng, 100, 3000)
+  if (chance(rng, 0.5)) options['step_ms'] = randInt(rng, 200, 3000)
   if (chance(rng, 0.5)) options['vad'] = chance(rng, 0.5)
   if (chance(rng, 0.5)) options['partials'] = chance(rng, 0.5)
   if (chance(rng, 0.3)) options['language'] = pick(rng, ['en', 'auto'])
