@@ -84,7 +84,7 @@ export class ProgressBar {
       }
       case 'retry': {
         if (this.tty) this.stream.write('\n')
-        this.stream.write(`connection lost in ${event.file} at ${formatBytes(event.bytes)}; resuming\n`)
+        this.stream.write(`connection lost in ${event.file} at ${formatBytes(event.bytes)}; resuming in ${(event.delayMs / 1000).toFixed(1)} s\n`)
         break
       }
       case 'done': {

@@ -4,7 +4,9 @@ import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import {Readable, Transform, type Writable} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
+import {setTimeout as sleep} from 'node:timers/promises'
 import {WhisperStreamError, isWhisperStreamError} from '../errors.js'
+import {backoffDelay, defaultBackoff} from './backoff.js'
 import type {HubClient} from './hub-client.js'
 
 /**
@@ -18,7 +20,7 @@ export type ProgressEvent =
   | {type: 'start'; file: string; total: number; resumedFrom: number}
   | {type: 'progress'; file: string; bytes: number; total: number}
   | {type: 'done'; file: string; total: number; cached: boolean}
-  | {type: 'retry'; file: string; bytes: number; total: number; reason: string}
+  | {type: 'retry'; file: string; bytes: number; total: number; reason: string; delayMs: number}
 
 export type ProgressListener = (event: ProgressEvent) => void
 
@@ -79,8 +81,19 @@ export async function downloadBlob(options: DownloadOptions): Promise<boolean> {
   await fs.mkdir(path.dirname(dest), {recursive: true}).catch((error) => {
     throw fsError(error, dest)
   })
-  let retriesLeft = options.retries ?? 3
+  const retries = options.retries ?? 3
+  let attempt = 0
   let announced = false
+  /** Waits out the backoff before the next resume; false when no retry is left. */
+  const retry = async (bytes: number, reason: string): Promise<boolean> => {
+    if (attempt >= retries) return false
+    const delayMs = backoffDelay(attempt++, client.settings.backoff ?? defaultBackoff)
+    onProgress?.({type: 'retry', file, bytes, total: size, reason, delayMs})
+    await sleep(delayMs, undefined, {signal}).catch((error: unknown) => {
+      throw new WhisperStreamError('aborted', 'Download cancelled', {cause: error})
+    })
+    return true
+  }
   for (;;) {
     let start = await sizeOf(temp)
     if (start > size) {
@@ -105,7 +118,20 @@ export async function downloadBlob(options: DownloadOptions): Promise<boolean> {
           },
         })
         const sink = options.openWrite ? options.openWrite(temp) : createWriteStream(temp, {flags: start > 0 ? 'a' : 'w'})
-        await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), counter, sink, {signal})
+        // A cut connection must not take bytes already received with it: the source ends cleanly,
+        // the file gets everything that arrived, and the cut is raised once the file is flushed.
+        let cut: unknown
+        const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream)
+        const received = async function* (): AsyncGenerator<Buffer> {
+          try {
+            for await (const chunk of body) yield chunk as Buffer
+          } catch (error) {
+            cut = error
+          }
+        }
+        await pipeline(received, counter, sink, {signal})
+        if (signal?.aborted) throw new WhisperStreamError('aborted', 'Download cancelled', {cause: signal.reason})
+        if (cut !== undefined) throw cut
       }
     } catch (error) {
       if (isWhisperStreamError(error)) throw error
@@ -115,10 +141,7 @@ export async function downloadBlob(options: DownloadOptions): Promise<boolean> {
         throw fsError(error, temp)
       }
       if ((error as Error).name === 'AbortError') throw new WhisperStreamError('aborted', 'Download cancelled', {cause: error})
-      if (retriesLeft-- > 0) {
-        onProgress?.({type: 'retry', file, bytes, total: size, reason: (error as Error).message})
-        continue
-      }
+      if (await retry(bytes, (error as Error).message)) continue
       throw new WhisperStreamError('network', `The transfer of ${file} was cut off at ${bytes} of ${size} bytes`, {
         hint: 'run the same command again to resume',
         cause: error,
@@ -127,7 +150,7 @@ export async function downloadBlob(options: DownloadOptions): Promise<boolean> {
     const written = await sizeOf(temp)
     if (written < size) {
       // A body that ended early without an error: keep the partial file and resume it.
-      if (retriesLeft-- > 0) continue
+      if (await retry(written, 'the body ended early')) continue
       throw new WhisperStreamError('network', `The transfer of ${file} ended at ${written} of ${size} bytes`, {
         hint: 'run the same command again to resume',
       })

@@ -1,3 +1,4 @@
+import type {Backoff} from './backoff.js'
 import {WhisperStreamError} from '../errors.js'
 
 /**
@@ -10,6 +11,8 @@ export interface HubSettings {
   endpoint: string
   token?: string
   offline: boolean
+  /** Waits between resumes of a cut transfer. */
+  backoff?: Backoff
 }
 
 const TRUE = new Set(['1', 'on', 'yes', 'true'])
