@@ -3,7 +3,7 @@ import {BaseCommand} from '../cli/base-command.js'
 import {decodingFlags, loadModelFromFlags, modelFlags} from '../cli/model-flags.js'
 import {abortOnSignals, signalExitCode} from '../cli/signals.js'
 import {streamFlags, streamSettings} from '../cli/stream-flags.js'
-import {openAudio, type AudioStream} from '../engine/audio/decode.js'
+import {checkFile, openAudio, type AudioStream} from '../engine/audio/decode.js'
 import type {Task} from '../engine/decode/window-transcriber.js'
 import {Engine, feedStreamer} from '../engine/engine.js'
 import {WhisperStreamError} from '../engine/errors.js'
@@ -51,6 +51,8 @@ a sliding window with LocalAgreement commits, partial and final events, Silero V
     try {
       // The streamer itself is not aborted by a signal: the source stops, and flush() commits what was heard.
       const settings = streaming ? streamSettings(flags) : undefined
+      // A typo in the path must not wait for a model download (or an offline timeout) to be reported.
+      if (args.input !== '-') await checkFile(args.input)
       const engine = Engine.from(await loadModelFromFlags(flags, signals.signal))
       const decoding = {language: flags.language, task: flags.task as Task, timestamps: !flags['no-timestamps']}
       const source = openAudio({

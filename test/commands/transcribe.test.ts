@@ -1,3 +1,5 @@
+import {tmpdir} from 'node:os'
+import * as path from 'node:path'
 // End-to-end: the built `whisper-stream transcribe` on real containers, every format, the streaming
 // path, user errors and interruption. The model is the generated mini model (random weights: the text is
 // nonsense, the structure of the output is what is checked).
@@ -112,6 +114,11 @@ describe('transcribe: user errors are one line and a distinct exit code', () => 
   })
   it('a missing file → 3', async () => {
     expectOneLineError(await cli(['transcribe', '/nonexistent/talk.wav', '--model', model]), 3, /no such file/)
+  })
+  it('a missing file is reported before the model is looked for (no download, no offline wait)', async () => {
+    // A hub that refuses connections and an empty cache: resolving the model first would end in exit 5.
+    const env = {HF_HUB_OFFLINE: '0', HF_ENDPOINT: 'http://127.0.0.1:9', HF_HUB_CACHE: path.join(tmpdir(), 'ws-empty-cache')}
+    expectOneLineError(await cli(['transcribe', '/nonexistent/talk.wav', '--model', 'tiny.en'], {env}), 3, /no such file/)
   })
   it('a missing model directory → 4', async () => {
     expectOneLineError(await cli(['transcribe', wav, '--model', '/nonexistent/model-dir']), 4, /nonexistent\/model-dir/)

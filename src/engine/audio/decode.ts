@@ -329,7 +329,8 @@ class FfmpegAudioStream implements AudioStream {
   }
 }
 
-async function checkFile(path: string): Promise<void> {
+/** Fails fast on a path that cannot be audio, before anything costly (a model download) starts. */
+export async function checkFile(path: string): Promise<void> {
   let info
   try {
     info = await stat(path)
