@@ -3,7 +3,41 @@ import {describe, expect, it} from 'vitest'
 import {MicApp} from '../../src/ui/mic-app.js'
 import {MicStore} from '../../src/ui/mic-store.js'
 
-const tick = () => new Promise((resolve) => setTimeout(resolve, 30))
+type View = ReturnType<typeof render>
+
+/** Resolves at the first frame (the current one included) that satisfies `predicate`; the test's timeout bounds the wait. */
+function frame(view: View, predicate: (text: string) => boolean): Promise<string> {
+  return new Promise((resolve) => {
+    const check = (): boolean => {
+      const text = view.lastFrame()
+      if (text === undefined || !predicate(text)) return false
+      resolve(text)
+      return true
+    }
+    if (check()) return
+    const stdout = view.stdout as unknown as {write: (text: string) => void}
+    const write = stdout.write
+    stdout.write = (text: string) => {
+      write(text)
+      if (check()) stdout.write = write
+    }
+  })
+}
+
+/** Resolves once Ink listens for keys (useInput attaches in an effect, after the first frame). */
+function keysReady(view: View): Promise<void> {
+  if (view.stdin.listenerCount('readable') > 0) return Promise.resolve()
+  return new Promise((resolve) => {
+    const onListener = (event: string | symbol): void => {
+      if (event !== 'readable') return
+      view.stdin.off('newListener', onListener)
+      queueMicrotask(resolve)
+    }
+    view.stdin.on('newListener', onListener)
+  })
+}
+
+const has = (text: string) => (frame: string) => frame.includes(text)
 
 function mount(columns?: number) {
   const store = new MicStore()
@@ -19,16 +53,13 @@ describe('MicApp', () => {
     store.setPartial({type: 'partial', text: 'how are', start: 1.5, end: 2})
     store.setStats({type: 'stats', audio: 3, stepMs: 120, rtf: 0.12, speaking: true, level: 0.2})
     store.setSpeaking(true)
-    await tick()
-    const frame = view.lastFrame()!
-    expect(frame).toContain('[0:00] Hello world.')
-    expect(frame).toContain('how are')
-    expect(frame).toContain('speaking')
-    expect(frame).toContain('step 120 ms')
-    expect(frame).toContain('mini')
+    const drawn = await frame(view, has('step 120 ms'))
+    expect(drawn).toContain('[0:00] Hello world.')
+    expect(drawn).toContain('how are')
+    expect(drawn).toContain('speaking')
+    expect(drawn).toContain('mini')
     store.pushFinal({type: 'final', id: 1, text: 'how are you', start: 1.5, end: 2.5})
-    await tick()
-    expect(view.lastFrame()).toContain('how are you')
+    await frame(view, has('how are you'))
     expect(view.lastFrame()!.match(/Hello world/g)).toHaveLength(1)
     view.unmount()
   })
@@ -40,30 +71,26 @@ describe('MicApp', () => {
     let quits = 0
     store.onPause((paused) => pauses.push(paused))
     store.onQuit(() => quits++)
-    await tick()
+    await keysReady(view)
     view.stdin.write('p')
-    await tick()
-    expect(view.lastFrame()).toContain('PAUSED')
+    await frame(view, has('PAUSED'))
     view.stdin.write('p')
-    await tick()
-    expect(view.lastFrame()).not.toContain('PAUSED')
+    await frame(view, (text) => !text.includes('PAUSED'))
     view.stdin.write('q')
-    await tick()
-    view.stdin.write('\u0003') // Ctrl-C
-    await tick()
+    await frame(view, has('stopping'))
+    view.stdin.write('\u0003') // Ctrl-C: keys are handled as they arrive, so a second quit would count now
     expect(pauses).toEqual([true, false])
     expect(quits).toBe(1)
-    expect(view.lastFrame()).toContain('stopping')
     view.unmount()
   })
 
   it('Ctrl-C stops like q', async () => {
     const {store, view} = mount()
     let quits = 0
-    store.onQuit(() => quits++)
-    await tick()
+    const quit = new Promise<void>((resolve) => store.onQuit(() => resolve(void quits++)))
+    await keysReady(view)
     view.stdin.write('\u0003')
-    await tick()
+    await quit
     expect(quits).toBe(1)
     view.unmount()
   })
@@ -73,12 +100,9 @@ describe('MicApp', () => {
     store.setLevel(0.1, 5)
     store.setStats({type: 'stats', audio: 5, stepMs: 90, rtf: 0.1, speaking: true, level: 0.1})
     const view = render(<MicApp store={store} model="mini" keys color columns={100} />)
-    await tick()
-    expect(view.lastFrame()).toContain('q quit')
+    await frame(view, has('q quit'))
     view.rerender(<MicApp store={store} model="mini" keys color columns={24} />)
-    await tick()
-    const narrow = view.lastFrame()!
-    expect(narrow).not.toContain('q quit')
+    const narrow = await frame(view, (text) => !text.includes('q quit'))
     for (const line of narrow.split('\n')) expect(line.length).toBeLessThanOrEqual(24)
     view.unmount()
   })
