@@ -60,9 +60,12 @@ export const findEntryByRepo = (repo: string): RegistryEntry | undefined =>
 export const COMMON_FILES: readonly ModelFile[] = [
   {path: 'config.json'},
   {path: 'generation_config.json'},
-  {path: 'preprocessor_config.json'},
+  // transformers 5 saves processor_config.json (settings under "feature_extractor") instead.
+  {path: 'preprocessor_config.json', fallback: ['processor_config.json']},
   {path: 'tokenizer.json'},
   {path: 'tokenizer_config.json', optional: true},
+  // Older repos list added tokens here (timestamps their tokenizer.json lacks).
+  {path: 'added_tokens.json', optional: true},
 ]
 
 /** Exactly the files one dtype needs, in download order (small files first). */

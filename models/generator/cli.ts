@@ -1,8 +1,14 @@
 // npm run make-model -- --preset mini --out DIR [--seed 1] [--mel-bins 80|128] [--multilingual] [--layout merged|split]
+//   config layouts: [--mel-filters] [--processor-config] [--legacy-generation] [--merges strings|pairs] [--added-tokens-json]
 import {parseArgs} from 'node:util'
 import {generateModel, PRESETS, type DecoderLayout, type PresetName} from './index.js'
 
-const usage = 'usage: make-model --out DIR [--preset mini|tiny-shaped] [--seed N] [--mel-bins 80|128] [--multilingual] [--layout merged|split]'
+const usage = [
+  'usage: make-model --out DIR [--preset mini|tiny-shaped] [--seed N] [--mel-bins 80|128] [--multilingual] [--layout merged|split]',
+  '  config layouts: --mel-filters (preprocessor_config.json carries mel_filters), --processor-config (transformers 5:',
+  '  processor_config.json instead of preprocessor_config.json), --legacy-generation (2022 generation_config.json),',
+  '  --merges pairs (tokenizers >= 0.20), --added-tokens-json (added_tokens.json; tokenizer.json without timestamps)',
+].join('\n')
 
 async function main(): Promise<void> {
   const {values} = parseArgs({
@@ -13,6 +19,11 @@ async function main(): Promise<void> {
       'mel-bins': {type: 'string', default: '80'},
       multilingual: {type: 'boolean', default: false},
       layout: {type: 'string', default: 'merged'},
+      'mel-filters': {type: 'boolean', default: false},
+      'processor-config': {type: 'boolean', default: false},
+      'legacy-generation': {type: 'boolean', default: false},
+      merges: {type: 'string', default: 'strings'},
+      'added-tokens-json': {type: 'boolean', default: false},
       help: {type: 'boolean', short: 'h', default: false},
     },
     strict: true,
@@ -26,6 +37,7 @@ async function main(): Promise<void> {
   const melBins = Number(values['mel-bins'])
   if (melBins !== 80 && melBins !== 128) throw new Error('--mel-bins must be 80 or 128')
   if (values.layout !== 'merged' && values.layout !== 'split') throw new Error('--layout must be merged or split')
+  if (values.merges !== 'strings' && values.merges !== 'pairs') throw new Error('--merges must be strings or pairs')
   const seed = Number(values.seed)
   if (!Number.isInteger(seed)) throw new Error('--seed must be an integer')
   const started = performance.now()
@@ -36,6 +48,13 @@ async function main(): Promise<void> {
     melBins,
     multilingual: values.multilingual,
     layout: values.layout as DecoderLayout,
+    layouts: {
+      melFilters: values['mel-filters'],
+      featureExtractor: values['processor-config'] ? 'processor' : 'preprocessor',
+      generation: values['legacy-generation'] ? 'legacy' : 'current',
+      merges: values.merges,
+      addedTokensJson: values['added-tokens-json'],
+    },
   })
   console.error(`generated ${values.preset} in ${((performance.now() - started) / 1000).toFixed(2)} s`)
   console.log(dir)

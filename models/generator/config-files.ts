@@ -73,7 +73,7 @@ export function configJson(dims: ModelDims, nMels: number, s: SpecialTokens): ob
   }
 }
 
-export function generationConfigJson(dims: ModelDims, s: SpecialTokens): object {
+export function generationConfigJson(dims: ModelDims, s: SpecialTokens): Record<string, unknown> {
   // Alignment heads: every head of the upper half of the decoder (what Whisper uses when unknown).
   const alignmentHeads: Array<[number, number]> = []
   for (let layer = Math.floor(dims.decoderLayers / 2); layer < dims.decoderLayers; layer++) {

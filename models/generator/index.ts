@@ -6,11 +6,13 @@ import {configJson, generationConfigJson, preprocessorConfigJson} from './config
 import {buildDecoder, type DecoderKind} from './decoder-graph.js'
 import {buildEncoder} from './encoder-graph.js'
 import {encodeModel} from './onnx-graph.js'
+import {addedTokensJson, DEFAULT_LAYOUTS, legacyGenerationConfig, melFiltersPython, processorConfigJson} from './layouts.js'
 import {DEFAULT_OPTIONS, PRESETS, type GenerateOptions} from './presets.js'
 import {specialTokens} from './special-tokens.js'
 import {tokenizerConfig, tokenizerJson} from './tokenizer-files.js'
 import {WeightFactory} from './weights.js'
 
+export {DEFAULT_LAYOUTS, type ConfigLayouts} from './layouts.js'
 export {GENERATOR_VERSION, PRESETS, type GenerateOptions, type PresetName, type DecoderLayout} from './presets.js'
 
 const json = (value: object): string => JSON.stringify(value, null, 2) + '\n'
@@ -27,11 +29,17 @@ export async function generateModel(options: GenerateOptions): Promise<string> {
   const out = path.resolve(options.out)
   await mkdir(path.join(out, 'onnx'), {recursive: true})
 
+  const layouts = {...DEFAULT_LAYOUTS, ...options.layouts}
   await writeFile(path.join(out, 'config.json'), json(configJson(dims, o.melBins, special)))
-  await writeFile(path.join(out, 'generation_config.json'), json(generationConfigJson(dims, special)))
-  await writeFile(path.join(out, 'preprocessor_config.json'), json(preprocessorConfigJson(o.melBins)))
-  await writeFile(path.join(out, 'tokenizer.json'), JSON.stringify(tokenizerJson(special)))
-  await writeFile(path.join(out, 'tokenizer_config.json'), json(tokenizerConfig(special)))
+  const generation = generationConfigJson(dims, special)
+  await writeFile(path.join(out, 'generation_config.json'), json(layouts.generation === 'legacy' ? legacyGenerationConfig(generation, special) : generation))
+  const preprocessor = {...preprocessorConfigJson(o.melBins), ...(layouts.melFilters ? {mel_filters: melFiltersPython(o.melBins)} : {})}
+  if (layouts.featureExtractor === 'processor') await writeFile(path.join(out, 'processor_config.json'), json(processorConfigJson(preprocessor)))
+  else await writeFile(path.join(out, 'preprocessor_config.json'), json(preprocessor))
+  const tokenizerLayout = {merges: layouts.merges, withoutTimestamps: layouts.addedTokensJson}
+  await writeFile(path.join(out, 'tokenizer.json'), JSON.stringify(tokenizerJson(special, tokenizerLayout)))
+  await writeFile(path.join(out, 'tokenizer_config.json'), json(tokenizerConfig(special, tokenizerLayout)))
+  if (layouts.addedTokensJson) await writeFile(path.join(out, 'added_tokens.json'), json(addedTokensJson(special)))
 
   await writeFile(path.join(out, 'onnx', 'encoder_model.onnx'), encodeModel(buildEncoder(dims, o.melBins, weights)))
   const decoders: Array<[string, DecoderKind]> = o.layout === 'split'

@@ -1,4 +1,5 @@
 // Model sizes the generator knows, and the options record it accepts.
+import type {ConfigLayouts} from './layouts.js'
 
 export interface ModelDims {
   dModel: number
@@ -55,6 +56,8 @@ export interface GenerateOptions {
   multilingual?: boolean
   /** "merged" (decoder_model_merged.onnx, default) or "split" (decoder_model + decoder_with_past_model). */
   layout?: DecoderLayout
+  /** Config-file layouts of older or newer exports (default: today's onnx-community files). */
+  layouts?: Partial<ConfigLayouts>
 }
 
 export const DEFAULT_OPTIONS = {

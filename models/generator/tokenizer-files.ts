@@ -39,7 +39,14 @@ function baseVocab(special: SpecialTokens): Record<string, number> {
   return out
 }
 
-export function tokenizerJson(special: SpecialTokens): object {
+/** Options for files older or newer tokenizers save (see layouts.ts). */
+export interface TokenizerLayout {
+  merges: 'strings' | 'pairs'
+  /** Leave the timestamp tokens out of added_tokens, as tokenizer.json files from before 2023 did. */
+  withoutTimestamps: boolean
+}
+
+export function tokenizerJson(special: SpecialTokens, layout: TokenizerLayout = {merges: 'strings', withoutTimestamps: false}): object {
   const token = (content: string) => ({SpecialToken: {id: content, type_id: 0}})
   const prefix = ['<|startoftranscript|>', '<|notimestamps|>']
   const ids = (content: string, id: number) => ({id: content, ids: [id], tokens: [content]})
@@ -47,7 +54,7 @@ export function tokenizerJson(special: SpecialTokens): object {
     version: '1.0',
     truncation: null,
     padding: null,
-    added_tokens: special.added.map((t) => ({
+    added_tokens: special.added.filter((t) => !layout.withoutTimestamps || t.id < special.timestampBegin).map((t) => ({
       id: t.id,
       content: t.content,
       single_word: false,
@@ -78,17 +85,18 @@ export function tokenizerJson(special: SpecialTokens): object {
       end_of_word_suffix: '',
       fuse_unk: false,
       byte_fallback: false,
-      ignore_merges: false,
+      ...(layout.merges === 'pairs' ? {ignore_merges: false} : {}),
       vocab: baseVocab(special),
-      merges: loadGpt2Bpe().merges,
+      merges: layout.merges === 'pairs' ? loadGpt2Bpe().merges.map((m) => m.split(' ')) : loadGpt2Bpe().merges,
     },
   }
 }
 
 /** tokenizer_config.json as HF's WhisperTokenizer saves it. */
-export function tokenizerConfig(special: SpecialTokens): object {
+export function tokenizerConfig(special: SpecialTokens, layout?: TokenizerLayout): object {
   const addedTokensDecoder: Record<string, object> = {}
   for (const t of special.added) {
+    if (layout?.withoutTimestamps && t.id >= special.timestampBegin) continue
     addedTokensDecoder[String(t.id)] = {
       content: t.content, lstrip: false, normalized: false, rstrip: false, single_word: false, special: t.special,
     }

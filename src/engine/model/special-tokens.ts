@@ -17,6 +17,9 @@ export interface SpecialTokens {
   multilingual: boolean
 }
 
+/** Multilingual Whisper's vocabulary (51865, 51866 for large-v3); English-only models have 51864. */
+const MULTILINGUAL_VOCAB = 51865
+
 const languageToken = /^<\|([a-z]{2,3}|haw|yue)\|>$/
 
 export function readSpecialTokens(
@@ -51,7 +54,8 @@ export function readSpecialTokens(
       if (match) languages.set(match[1]!, value)
     }
   }
-  const multilingual = generation.isMultilingual ?? languages.size > 0
+  // Exports from 2022 name neither is_multilingual nor lang_to_id; openai/whisper tells by vocabulary size.
+  const multilingual = generation.isMultilingual ?? (languages.size > 0 || config.vocabSize >= MULTILINGUAL_VOCAB)
   const transcribe = generation.taskToId?.['transcribe'] ?? id('<|transcribe|>')
   const translate = generation.taskToId?.['translate'] ?? id('<|translate|>')
   if (multilingual && languages.size === 0) {

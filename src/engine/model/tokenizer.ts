@@ -5,16 +5,30 @@ import {readJsonFile} from './model-config.js'
 /** Whisper's BPE tokenizer, read from the model's tokenizer.json through @huggingface/tokenizers. */
 export class WhisperTokenizer {
   readonly #tokenizer: Tokenizer
+  /** added_tokens.json of older repos: tokens tokenizer.json may not know (timestamps, before 2023). */
+  readonly #added: ReadonlyMap<string, number>
+  readonly #addedById: ReadonlyMap<number, string>
 
-  private constructor(tokenizer: Tokenizer) {
+  private constructor(tokenizer: Tokenizer, added: ReadonlyMap<string, number>) {
     this.#tokenizer = tokenizer
+    this.#added = added
+    this.#addedById = new Map([...added].map(([token, id]) => [id, token]))
   }
 
   static async load(dir: string): Promise<WhisperTokenizer> {
     const json = await readJsonFile(dir, 'tokenizer.json')
     const config = (await readJsonFile(dir, 'tokenizer_config.json', false)) ?? {}
+    const added = new Map<string, number>()
+    for (const [token, id] of Object.entries((await readJsonFile(dir, 'added_tokens.json', false)) ?? {})) {
+      if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) {
+        throw new WhisperStreamError('model-corrupt', `added_tokens.json: "${token}" must map to a token id, got ${JSON.stringify(id)}`, {
+          hint: 'the file is damaged; pull the model again',
+        })
+      }
+      added.set(token, id)
+    }
     try {
-      return new WhisperTokenizer(new Tokenizer(json!, config))
+      return new WhisperTokenizer(new Tokenizer(json!, config), added)
     } catch (error) {
       throw new WhisperStreamError('model-corrupt', `tokenizer.json in ${dir} cannot be read: ${(error as Error).message}`, {
         hint: 'the tokenizer file is damaged or not a Hugging Face tokenizer; pull the model again',
@@ -34,15 +48,18 @@ export class WhisperTokenizer {
   }
 
   tokenToId(token: string): number | undefined {
-    return this.#tokenizer.token_to_id(token)
+    return this.#tokenizer.token_to_id(token) ?? this.#added.get(token)
   }
 
   idToToken(id: number): string | undefined {
-    return this.#tokenizer.id_to_token(id)
+    return this.#tokenizer.id_to_token(id) ?? this.#addedById.get(id)
   }
 
-  /** Number of ids the tokenizer knows, added tokens included. */
+  /** Number of ids the tokenizer knows, added tokens (either file) included. */
   get size(): number {
-    return this.#tokenizer.get_vocab(true).size
+    const vocab = this.#tokenizer.get_vocab(true)
+    let extra = 0
+    for (const [token] of this.#added) if (!vocab.has(token)) extra++
+    return vocab.size + extra
   }
 }

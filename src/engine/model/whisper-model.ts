@@ -2,7 +2,8 @@ import {basename} from 'node:path'
 import {WhisperStreamError} from '../errors.js'
 import {float32ToHalf} from '../runtime/float16.js'
 import {createSession, inputType, Tensor, type Session} from '../runtime/onnx.js'
-import {parsePreprocessorConfig, type PreprocessorConfig} from '../features/preprocessor-config.js'
+import type {PreprocessorConfig} from '../features/preprocessor-config.js'
+import {readFeatureExtractorConfig} from './feature-extractor-file.js'
 import type {DecoderSessions, DecoderShape} from '../decode/decoder-runner.js'
 import {findModelFiles, type Dtype, type ModelFiles} from './model-files.js'
 import {parseGenerationConfig, parseWhisperConfig, readJsonFile, type GenerationConfig, type WhisperConfig} from './model-config.js'
@@ -37,11 +38,11 @@ export class WhisperModel {
     const config = parseWhisperConfig(configJson)
     // Required: without it a multilingual model would silently decode as English-only (no lang_to_id).
     const generation = parseGenerationConfig(await readJsonFile(dir, 'generation_config.json'), configJson)
-    const preprocessor = parsePreprocessorConfig(await readJsonFile(dir, 'preprocessor_config.json'), 'preprocessor_config.json')
+    const preprocessor = await readFeatureExtractorConfig(dir)
     if (preprocessor.featureSize !== config.melBins) {
       throw new WhisperStreamError(
         'model-mismatch',
-        `preprocessor_config.json has ${preprocessor.featureSize} mel bins but config.json has ${config.melBins}`,
+        `the feature extractor (preprocessor_config.json) has feature_size ${preprocessor.featureSize} but config.json has num_mel_bins ${config.melBins}`,
         {hint: 'the files come from different models; pull the model again'},
       )
     }
