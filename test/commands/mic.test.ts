@@ -23,7 +23,7 @@ async function buildIfStale(): Promise<void> {
     return fs.statSync(full).isDirectory() ? fs.readdirSync(full).map((f) => path.join(full, f)) : [full]
   })
   if (sources.every((file) => fs.statSync(file).mtimeMs < built)) return
-  await execa('npx', ['tsc', '-p', 'tsconfig.build.json'], {cwd: repoRoot, reject: false})
+  await execa('npm', ['run', '--silent', 'build'], {cwd: repoRoot, reject: false})
 }
 
 const stripAnsi = (text: string): string =>

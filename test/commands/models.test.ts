@@ -20,7 +20,7 @@ function buildIfStale(): Promise<unknown> | undefined {
     return fs.statSync(full).isDirectory() ? fs.readdirSync(full).map((f) => path.join(full, f)) : [full]
   })
   if (sources.every((file) => fs.statSync(file).mtimeMs < built)) return undefined
-  return execa('npx', ['tsc', '-p', 'tsconfig.build.json'], {cwd: repoRoot, reject: false})
+  return execa('npm', ['run', '--silent', 'build'], {cwd: repoRoot, reject: false})
 }
 
 const cli = (args: string[], env: Record<string, string> = {}) =>

@@ -12,7 +12,7 @@ export const binRun = path.join(repoRoot, 'bin', 'run.js')
 /** `npm test` builds first (pretest); a lone `vitest run FILE` gets dist/ built here if it is missing. */
 export async function ensureBuilt(): Promise<void> {
   if (existsSync(path.join(repoRoot, 'dist', 'src', 'commands', 'transcribe.js'))) return
-  await execa('npx', ['tsc', '-p', 'tsconfig.build.json'], {cwd: repoRoot})
+  await execa('npm', ['run', '--silent', 'build'], {cwd: repoRoot})
 }
 
 const env = {WHISPER_STREAM_DEBUG: '', NO_COLOR: '1', WHISPER_STREAM_MODEL: '', HF_HUB_OFFLINE: '1'}
