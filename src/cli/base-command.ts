@@ -1,13 +1,25 @@
 import {Command, Errors} from '@oclif/core'
 import {ExitCode, isWhisperStreamError} from '../engine/errors.js'
+import {mark} from '../engine/timings.js'
+import {debugEnabled, timingsReport} from './timings-report.js'
 
 /**
  * Every command's error path: one line on stderr, a distinct exit code, no stack trace for user
  * errors (set WHISPER_STREAM_DEBUG=1 to see them).
  */
 export abstract class BaseCommand extends Command {
+  public override async init(): Promise<void> {
+    mark('command ready')
+    await super.init()
+  }
+
+  protected override async finally(error: Error | undefined): Promise<unknown> {
+    if (debugEnabled('timings')) process.stderr.write(timingsReport())
+    return super.finally(error)
+  }
+
   protected override async catch(error: Error & {exitCode?: number}): Promise<void> {
-    const debug = process.env['WHISPER_STREAM_DEBUG'] === '1'
+    const debug = debugEnabled('stack')
     if (isWhisperStreamError(error)) {
       process.stderr.write(`whisper-stream: ${error.line}\n`)
       if (debug) process.stderr.write(`${String(error.stack)}\n${error.cause ? String((error.cause as Error).stack ?? error.cause) : ''}\n`)

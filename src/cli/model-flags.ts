@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 import {DEFAULT_MODEL, DTYPES, type Dtype} from '../../models/registry.js'
 import {WhisperModel} from '../engine/model/whisper-model.js'
 import {resolveModelInfo} from '../engine/store/resolve-model.js'
+import {timed} from '../engine/timings.js'
 import {stderrProgress} from '../ui/progress-bar.js'
 
 export const modelFlags = {
@@ -29,6 +30,6 @@ export interface ModelFlagValues {
 /** Finds (or downloads, with a progress bar on stderr) and loads the model the flags name. */
 export async function loadModelFromFlags(flags: ModelFlagValues, signal?: AbortSignal): Promise<WhisperModel> {
   const dtype = flags.dtype as Dtype | undefined
-  const info = await resolveModelInfo(flags.model, {dtype, signal, onProgress: stderrProgress()})
-  return WhisperModel.load(info.dir, {dtype: dtype ?? info.dtype ?? 'fp32', threads: flags.threads || undefined})
+  const info = await timed('model resolve', () => resolveModelInfo(flags.model, {dtype, signal, onProgress: stderrProgress()}))
+  return timed('model load', () => WhisperModel.load(info.dir, {dtype: dtype ?? info.dtype ?? 'fp32', threads: flags.threads || undefined}))
 }

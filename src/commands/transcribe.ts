@@ -6,6 +6,7 @@ import {streamFlags, streamSettings} from '../cli/stream-flags.js'
 import {checkFile, openAudio, type AudioStream} from '../engine/audio/decode.js'
 import type {Task} from '../engine/decode/window-transcriber.js'
 import {Engine, feedStreamer} from '../engine/engine.js'
+import {mark} from '../engine/timings.js'
 import {WhisperStreamError} from '../engine/errors.js'
 import {createFormatter, formats, type Format} from '../output/formats.js'
 import {streamSink, type Sink} from '../output/sink.js'
@@ -62,7 +63,7 @@ a sliding window with LocalAgreement commits, partial and final events, Silero V
         signal: signals.signal,
       })
       audio = source
-      const out = streamSink(process.stdout, createFormatter(format, {partials: streaming && !flags['no-partials']}), () => source.close())
+      const out = firstWriteMarked(streamSink(process.stdout, createFormatter(format, {partials: streaming && !flags['no-partials']}), () => source.close()))
       sink = out
       if (settings) {
         const streamer = await engine.openStream({...settings, decoding, stats: false})
@@ -109,4 +110,15 @@ a sliding window with LocalAgreement commits, partial and final events, Silero V
     const received = signals.received()
     if (received) this.exit(signalExitCode(received))
   }
+}
+
+/** Marks the first event written on the timings timeline (WHISPER_STREAM_DEBUG=timings). */
+function firstWriteMarked(sink: Sink): Sink {
+  const write = sink.write.bind(sink)
+  sink.write = (event) => {
+    mark('first output')
+    sink.write = write
+    write(event)
+  }
+  return sink
 }

@@ -40,6 +40,20 @@ describe('transcribe: inputs give valid JSON lines', () => {
   })
 })
 
+describe('transcribe with WHISPER_STREAM_DEBUG=timings', () => {
+  it('breaks start-up down on stderr, phase by phase in order, and leaves stdout alone', async () => {
+    const plain = await cli(['transcribe', wav, '--model', model])
+    const timed = await cli(['transcribe', wav, '--model', model], {env: {WHISPER_STREAM_DEBUG: 'timings', HF_HUB_OFFLINE: '1'}})
+    expect(timed.exitCode).toBe(0)
+    expect(timed.stdout).toBe(plain.stdout)
+    const phases = ['node bootstrap', 'command ready', 'model resolve', 'tokenizer', 'session encoder', 'session decoder', 'first output', 'exit']
+    const lines = timed.stderr.split('\n')
+    const at = phases.map((phase) => lines.findIndex((line) => line.includes(phase)))
+    expect(at.every((index) => index > 0)).toBe(true)
+    expect([...at].sort((a, b) => a - b)).toEqual(at)
+  })
+})
+
 describe('transcribe --format', () => {
   let finals: ReturnType<typeof finalsOf>
   beforeAll(async () => {

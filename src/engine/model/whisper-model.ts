@@ -2,6 +2,7 @@ import {basename} from 'node:path'
 import {WhisperStreamError} from '../errors.js'
 import {float32ToHalf} from '../runtime/float16.js'
 import {createSession, inputType, Tensor, type Session} from '../runtime/onnx.js'
+import {timed} from '../timings.js'
 import type {PreprocessorConfig} from '../features/preprocessor-config.js'
 import {readFeatureExtractorConfig} from './feature-extractor-file.js'
 import type {DecoderSessions, DecoderShape} from '../decode/decoder-runner.js'
@@ -46,7 +47,7 @@ export class WhisperModel {
         {hint: 'the files come from different models; pull the model again'},
       )
     }
-    const tokenizer = await WhisperTokenizer.load(dir)
+    const tokenizer = await timed('tokenizer', () => WhisperTokenizer.load(dir))
     if (tokenizer.size > config.vocabSize) {
       throw new WhisperStreamError('model-mismatch', `tokenizer.json has ${tokenizer.size} tokens but config.json's vocab_size is ${config.vocabSize}`, {
         hint: 'the tokenizer belongs to another model; pull the model again',
@@ -54,14 +55,16 @@ export class WhisperModel {
     }
     const special = readSpecialTokens(generation, config, tokenizer)
     const sessionOptions = {threads: options.threads}
-    const encoder = await createSession(files.encoder, {...sessionOptions, spin: false})
+    const session = (name: string, path: string, spin?: boolean): Promise<Session> =>
+      timed(`session ${name}`, () => createSession(path, {...sessionOptions, ...(spin === undefined ? {} : {spin})}))
+    const encoder = await session('encoder', files.encoder, false)
     const decoderSessions: DecoderSessions =
       files.decoder.layout === 'merged'
-        ? {layout: 'merged', merged: await createSession(files.decoder.merged, sessionOptions)}
+        ? {layout: 'merged', merged: await session('decoder', files.decoder.merged)}
         : {
             layout: 'split',
-            decoder: await createSession(files.decoder.decoder, sessionOptions),
-            decoderWithPast: await createSession(files.decoder.decoderWithPast, sessionOptions),
+            decoder: await session('decoder', files.decoder.decoder),
+            decoderWithPast: await session('decoder with past', files.decoder.decoderWithPast),
           }
     const model = new WhisperModel(basename(dir), files, config, generation, preprocessor, tokenizer, special, encoder, decoderSessions)
     try {
