@@ -97,7 +97,7 @@ export async function startServeChild(modelDir: string, extraArgs: string[] = []
       return code
     },
   }
-  void server.exited.then((code) => (server.exit = code))
+  server.exited.then((code) => (server.exit = code)).catch(() => undefined) // exited never rejects
   server.url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
@@ -107,10 +107,12 @@ export async function startServeChild(modelDir: string, extraArgs: string[] = []
       clearTimeout(timer)
       resolve(url)
     }
-    void server.exited.then((code) => {
-      clearTimeout(timer)
-      reject(new Error(`serve exited with ${code}: ${lines.join('\n')}${partial}`))
-    })
+    server.exited
+      .then((code) => {
+        clearTimeout(timer)
+        reject(new Error(`serve exited with ${code}: ${lines.join('\n')}${partial}`))
+      })
+      .catch(reject)
   })
   return server
 }
@@ -228,7 +230,7 @@ export class RawWs {
     private readonly rng: Rng,
   ) {
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()))
-    void this.closed.then(() => (this.ended = true))
+    this.closed.then(() => (this.ended = true)).catch(() => undefined) // closed never rejects
     socket.on('data', this.onData)
     if (leftover.length > 0) this.parse(leftover)
   }
@@ -1264,7 +1266,9 @@ async function main(): Promise<number> {
       const finals = witnesses.reduce((n, w) => n + w.messages.filter((m) => m.type === 'final').length, 0)
       out(`${String(Math.round((Date.now() - started) / 1000)).padStart(6)}  ${rss.toFixed(1).padStart(8)}  ${String(open).padStart(8)}  ${String(results.length).padStart(6)}  ${String(results.filter((r) => !r.ok).length).padStart(10)}  ${String(finals).padStart(7)} (${percentile(lat, 50).toFixed(0)} / ${percentile(lat, 95).toFixed(0)})`)
     }
-    const ticker = setInterval(() => void report(), 10_000)
+    const ticker = setInterval(() => {
+      report().catch((error: unknown) => out(`report failed: ${String(error)}`))
+    }, 10_000)
     const clients = Array.from({length: sessions}, async (_, i) => {
       const rng = mulberry32(seed * 7919 + i)
       for (let n = 0; n < 1_000_000 && Date.now() < deadline && server.exit === undefined; n++) {

@@ -42,7 +42,7 @@ const ms = (value: number): string => (Number.isFinite(value) ? value.toFixed(0)
 const modelDir = values.model ?? (await miniModelDir())
 const clip = await baseClip()
 const server = await startServeChild(modelDir, ['--max-sessions', String(sessions + 4), '--idle-timeout', '30'])
-let failed = false
+let failed: boolean
 try {
   await sleep(500)
   const idleRss = rssMiB(server.pid)

@@ -22,8 +22,8 @@ export async function generateModel(options: GenerateOptions): Promise<string> {
   const o = {...DEFAULT_OPTIONS, ...withoutUndefined(options)}
   const dims = PRESETS[o.preset]
   if (!dims) throw new Error(`Unknown preset "${o.preset}"; use one of: ${Object.keys(PRESETS).join(', ')}`)
-  if (o.melBins !== 80 && o.melBins !== 128) throw new Error(`melBins must be 80 or 128, got ${o.melBins}`)
-  if (!Number.isInteger(o.seed)) throw new Error(`seed must be an integer, got ${o.seed}`)
+  if (o.melBins !== 80 && o.melBins !== 128) throw new Error(`melBins must be 80 or 128, got ${String(o.melBins)}`)
+  if (!Number.isInteger(o.seed)) throw new Error(`seed must be an integer, got ${String(o.seed)}`)
   const special = specialTokens(o.multilingual, o.multilingual && o.melBins === 128 ? 100 : 99)
   const weights = new WeightFactory(o.seed)
   const out = path.resolve(options.out)

@@ -82,7 +82,7 @@ export class GraphBuilder {
     if (this.weightNames.has(name)) return name
     this.weightNames.add(name)
     const size = dims.reduce((a, b) => a * b, 1)
-    if (size !== data.length) throw new Error(`initializer ${name}: ${data.length} values for dims ${dims}`)
+    if (size !== data.length) throw new Error(`initializer ${name}: ${data.length} values for dims ${dims.join(',')}`)
     const raw = new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
     this.initializers.push({name, dims, dataType: DataType.float, rawData: raw})
     return name

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-floating-promises -- TODO(issue 12 item 3): enqueue() calls are fired and forgotten; the one-Streamer rewrite makes that explicit. */
 import {PassThrough} from 'node:stream'
 import type {WebSocket, RawData} from 'ws'
 import {openAudio, type AudioStream} from '../engine/audio/decode.js'

@@ -205,7 +205,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       'abort',
       () => {
         clearTimeout(timer)
-        reject(signal.reason)
+        reject(signal.reason as Error)
       },
       {once: true},
     )

@@ -26,7 +26,7 @@ describe('progress bar', () => {
     now = 1010 // within the redraw interval: no redraw
     bar.update({type: 'progress', file: 'onnx/encoder_model.onnx', bytes: 2_100_000, total: 10_000_000})
     expect(chunks).toHaveLength(2)
-    expect(chunks[1]).toMatch(/^\ronnx\/encoder_model.onnx \[#+-+\]  20% 2.00 MB\/10.0 MB 2.00 MB\/s ETA 00:04/)
+    expect(chunks[1]).toMatch(/^\ronnx\/encoder_model.onnx \[#+-+\] {2}20% 2.00 MB\/10.0 MB 2.00 MB\/s ETA 00:04/)
     now = 5000
     bar.update({type: 'done', file: 'onnx/encoder_model.onnx', total: 10_000_000, cached: false})
     expect(chunks.at(-1)).toBe('\n')

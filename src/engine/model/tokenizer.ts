@@ -1,6 +1,19 @@
-import {Tokenizer} from '@huggingface/tokenizers'
+import {Tokenizer as HfTokenizer} from '@huggingface/tokenizers'
 import {WhisperStreamError} from '../errors.js'
 import {readJsonFile} from './model-config.js'
+
+/**
+ * The part of @huggingface/tokenizers we use. Its declaration files import each other without
+ * extensions, which NodeNext resolution cannot follow, so the package's own types arrive as `any`.
+ */
+interface Tokenizer {
+  encode(text: string, options: {add_special_tokens: boolean}): {ids: number[]}
+  decode(ids: number[], options: {skip_special_tokens: boolean; clean_up_tokenization_spaces: boolean}): string
+  token_to_id(token: string): number | undefined
+  id_to_token(id: number): string | undefined
+  get_vocab(withAddedTokens: boolean): Map<string, number>
+}
+const TokenizerClass = HfTokenizer as unknown as new (json: object, config: object) => Tokenizer
 
 /** Whisper's BPE tokenizer, read from the model's tokenizer.json through @huggingface/tokenizers. */
 export class WhisperTokenizer {
@@ -28,7 +41,7 @@ export class WhisperTokenizer {
       added.set(token, id)
     }
     try {
-      return new WhisperTokenizer(new Tokenizer(json!, config), added)
+      return new WhisperTokenizer(new TokenizerClass(json!, config), added)
     } catch (error) {
       throw new WhisperStreamError('model-corrupt', `tokenizer.json in ${dir} cannot be read: ${(error as Error).message}`, {
         hint: 'the tokenizer file is damaged or not a Hugging Face tokenizer; pull the model again',

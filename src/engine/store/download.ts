@@ -120,13 +120,13 @@ export async function downloadBlob(options: DownloadOptions): Promise<boolean> {
         const sink = options.openWrite ? options.openWrite(temp) : createWriteStream(temp, {flags: start > 0 ? 'a' : 'w'})
         // A cut connection must not take bytes already received with it: the source ends cleanly,
         // the file gets everything that arrived, and the cut is raised once the file is flushed.
-        let cut: unknown
+        let cut: Error | undefined
         const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream)
         const received = async function* (): AsyncGenerator<Buffer> {
           try {
             for await (const chunk of body) yield chunk as Buffer
           } catch (error) {
-            cut = error
+            cut = error as Error
           }
         }
         await pipeline(received, counter, sink, {signal})

@@ -156,7 +156,9 @@ export class Streamer {
   private kick(): void {
     if (this.active) return
     this.active = true
-    queueMicrotask(() => void this.pump())
+    queueMicrotask(() => {
+      this.pump().catch((error: unknown) => this.fail(error))
+    })
   }
 
   private wake(): void {
