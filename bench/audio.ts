@@ -41,7 +41,11 @@ export function baseClip(): Promise<Clip> {
 async function makeClip(): Promise<Clip> {
   try {
     const pcm = await espeakClip()
-    return {pcm, source: 'espeak-ng', description: `espeak-ng en-us, ${SENTENCES.length} sentences with ${PAUSE_SECONDS} s pauses (${(pcm.length / SAMPLE_RATE).toFixed(1)} s), looped`}
+    return {
+      pcm,
+      source: 'espeak-ng',
+      description: `espeak-ng en-us, ${SENTENCES.length} sentences with ${PAUSE_SECONDS} s pauses (${(pcm.length / SAMPLE_RATE).toFixed(1)} s), looped`,
+    }
   } catch (error) {
     const pcm = syntheticClip()
     const why = error instanceof Error ? error.message.split('\n')[0] : String(error)
@@ -50,7 +54,10 @@ async function makeClip(): Promise<Clip> {
 }
 
 async function espeakClip(): Promise<Float32Array> {
-  const key = createHash('sha256').update(JSON.stringify([1, SENTENCES, PAUSE_SECONDS])).digest('hex').slice(0, 16)
+  const key = createHash('sha256')
+    .update(JSON.stringify([1, SENTENCES, PAUSE_SECONDS]))
+    .digest('hex')
+    .slice(0, 16)
   const dir = cacheDir('bench-audio')
   const file = path.join(dir, `speech-${key}.f32`)
   if (existsSync(file)) return toFloat32(await readFile(file))
@@ -61,10 +68,14 @@ async function espeakClip(): Promise<Float32Array> {
     const wav = path.join(dir, `.tmp-${process.pid}-${Math.random().toString(36).slice(2)}.wav`)
     try {
       await run('espeak-ng', ['-v', 'en-us', '-s', '160', '-w', wav, sentence])
-      const {stdout} = await run('ffmpeg', ['-nostdin', '-hide_banner', '-loglevel', 'error', '-i', wav, '-ac', '1', '-ar', String(SAMPLE_RATE), '-f', 'f32le', '-'], {
-        encoding: 'buffer',
-        maxBuffer: 64 * 1024 * 1024,
-      })
+      const {stdout} = await run(
+        'ffmpeg',
+        ['-nostdin', '-hide_banner', '-loglevel', 'error', '-i', wav, '-ac', '1', '-ar', String(SAMPLE_RATE), '-f', 'f32le', '-'],
+        {
+          encoding: 'buffer',
+          maxBuffer: 64 * 1024 * 1024,
+        },
+      )
       parts.push(toFloat32(stdout), pause)
     } finally {
       await rm(wav, {force: true})
@@ -81,7 +92,7 @@ async function espeakClip(): Promise<Float32Array> {
 function syntheticClip(): Float32Array {
   const parts: Float32Array[] = []
   let state = 12345
-  const rand = (): number => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32)
+  const rand = (): number => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32
   for (let i = 0; i < 16; i++) {
     const seconds = 1 + rand() * 2
     const burst = new Float32Array(Math.round(seconds * SAMPLE_RATE))
@@ -102,7 +113,8 @@ function syntheticClip(): Float32Array {
 /** `seconds` of the clip, looped, as one array (for file-sized inputs). */
 export function loopTo(pcm: Float32Array, seconds: number): Float32Array {
   const out = new Float32Array(Math.round(seconds * SAMPLE_RATE))
-  for (let offset = 0; offset < out.length; offset += pcm.length) out.set(pcm.subarray(0, Math.min(pcm.length, out.length - offset)), offset)
+  for (let offset = 0; offset < out.length; offset += pcm.length)
+    out.set(pcm.subarray(0, Math.min(pcm.length, out.length - offset)), offset)
   return out
 }
 
@@ -113,7 +125,7 @@ export function loopTo(pcm: Float32Array, seconds: number): Float32Array {
 export async function* loopedChunks(pcm: Float32Array, seconds: number, chunkSamples = 3_200): AsyncGenerator<Float32Array> {
   const total = Math.round(seconds * SAMPLE_RATE)
   const chunk = new Float32Array(chunkSamples)
-  for (let done = 0; done < total; ) {
+  for (let done = 0; done < total;) {
     const size = Math.min(chunkSamples, total - done)
     for (let i = 0; i < size; i++) chunk[i] = pcm[(done + i) % pcm.length]!
     done += size

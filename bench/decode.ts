@@ -38,7 +38,13 @@ export interface DecodeResult {
 }
 
 /** Decodes exactly `count` tokens (the first from start(), the rest from next()) and returns the wall time in ms. */
-export async function timeTokens(decoder: DecoderRunner, init: readonly number[], hidden: Tensor, count: number, endOfText: number): Promise<number> {
+export async function timeTokens(
+  decoder: DecoderRunner,
+  init: readonly number[],
+  hidden: Tensor,
+  count: number,
+  endOfText: number,
+): Promise<number> {
   const start = now()
   let logits = await decoder.start(init, hidden)
   for (let i = 1; i < count; i++) {
@@ -48,7 +54,12 @@ export async function timeTokens(decoder: DecoderRunner, init: readonly number[]
   return msSince(start)
 }
 
-export async function runDecode(model: WhisperModel, clip: Float32Array, options: DecodeOptions, progress: Progress): Promise<DecodeResult> {
+export async function runDecode(
+  model: WhisperModel,
+  clip: Float32Array,
+  options: DecodeOptions,
+  progress: Progress,
+): Promise<DecodeResult> {
   const {nSamples} = model.preprocessor
   const audio = loopTo(clip, nSamples / model.preprocessor.samplingRate)
   const mel = new LogMel(model.preprocessor)
@@ -82,7 +93,16 @@ export async function runDecode(model: WhisperModel, clip: Float32Array, options
     const u: number[] = []
     for (let rep = 0; rep < options.reps; rep++) {
       // Alternate the order so drift in machine load hits both paths alike.
-      const order: Array<[DecoderRunner, number[]]> = rep % 2 === 0 ? [[cached, c], [uncached, u]] : [[uncached, u], [cached, c]]
+      const order: Array<[DecoderRunner, number[]]> =
+        rep % 2 === 0
+          ? [
+              [cached, c],
+              [uncached, u],
+            ]
+          : [
+              [uncached, u],
+              [cached, c],
+            ]
       for (const [decoder, times] of order) {
         times.push((await timeTokens(decoder, init, hidden!, tokens, eot)) / tokens)
         done += tokens

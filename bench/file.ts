@@ -27,7 +27,15 @@ export interface FileResult {
   audioSeconds: number
   threads: number
   ours: {wallSeconds: number[]; rtf: number | null; words: number; segments: number; tokens: number; msPerToken: number | null}
-  theirs?: {wallSeconds: number[]; rtf: number | null; words: number; chunks: number; tokens: number; msPerToken: number | null; settings: Record<string, unknown>}
+  theirs?: {
+    wallSeconds: number[]
+    rtf: number | null
+    words: number
+    chunks: number
+    tokens: number
+    msPerToken: number | null
+    settings: Record<string, unknown>
+  }
   /** Their wall time per output token over ours (above 1: ours is faster per token); the two may emit very different amounts. */
   perTokenSpeedup?: number | null
   /** theirs / ours wall time (above 1: ours is faster). */
@@ -47,11 +55,19 @@ export async function loadTransformers(): Promise<{lib?: Transformers; reason?: 
     const name = '@huggingface/transformers'
     return {lib: (await import(name)) as Transformers}
   } catch (error) {
-    return {reason: `@huggingface/transformers is not installed (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); npm i -D @huggingface/transformers to compare`}
+    return {
+      reason: `@huggingface/transformers is not installed (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); npm i -D @huggingface/transformers to compare`,
+    }
   }
 }
 
-export async function runFile(model: WhisperModel, modelDir: string, clip: Float32Array, options: FileOptions, progress: Progress): Promise<FileResult> {
+export async function runFile(
+  model: WhisperModel,
+  modelDir: string,
+  clip: Float32Array,
+  options: FileOptions,
+  progress: Progress,
+): Promise<FileResult> {
   const audio = loopTo(clip, options.seconds)
   const audioSeconds = audio.length / SAMPLE_RATE
   const engine = Engine.from(model)
@@ -95,7 +111,14 @@ export async function runFile(model: WhisperModel, modelDir: string, clip: Float
       reason,
       audioSeconds,
       threads: options.threads,
-      ours: {wallSeconds: oursWalls.map((w) => round(w, 2) ?? 0), rtf: round(o / audioSeconds, 4), words: countWords(oursText), segments: oursSegments, tokens: oursTokens, msPerToken: round((o * 1000) / oursTokens, 2)},
+      ours: {
+        wallSeconds: oursWalls.map((w) => round(w, 2) ?? 0),
+        rtf: round(o / audioSeconds, 4),
+        words: countWords(oursText),
+        segments: oursSegments,
+        tokens: oursTokens,
+        msPerToken: round((o * 1000) / oursTokens, 2),
+      },
       speedup: null,
       wordAgreement: null,
       notes: [`transformers.js comparison not available: ${reason}`],
@@ -117,7 +140,10 @@ export async function runFile(model: WhisperModel, modelDir: string, clip: Float
   let theirChunks = 0
   const runTheirs = async (): Promise<void> => {
     const start = now()
-    const out = (await asr(audio, {return_timestamps: true, chunk_length_s: 30, stride_length_s: 5, ...languageOptions})) as {text: string; chunks?: unknown[]}
+    const out = (await asr(audio, {return_timestamps: true, chunk_length_s: 30, stride_length_s: 5, ...languageOptions})) as {
+      text: string
+      chunks?: unknown[]
+    }
     theirWalls.push(msSince(start) / 1000)
     theirText = out.text
     theirChunks = out.chunks?.length ?? 0
@@ -137,8 +163,12 @@ export async function runFile(model: WhisperModel, modelDir: string, clip: Float
   const t = median(theirWalls)
   // Their output tokens, text tokens re-encoded with the model's tokenizer (the pipeline returns text only; timestamps not counted).
   const theirTokens = model.tokenizer.encode(theirText).length
-  notes.push('output tokens: ours counts the text tokens of its segments; theirs is its text re-encoded with the same tokenizer (an estimate). A random-weights model stops at different places in each implementation, so compare ms per output token as well as wall time')
-  notes.push('ours: sequential 30 s windows seeking to the last timestamp (Whisper long-form); theirs: the pipeline\'s chunked algorithm (30 s chunks, 5 s stride), so the transcripts are not expected to be identical')
+  notes.push(
+    'output tokens: ours counts the text tokens of its segments; theirs is its text re-encoded with the same tokenizer (an estimate). A random-weights model stops at different places in each implementation, so compare ms per output token as well as wall time',
+  )
+  notes.push(
+    "ours: sequential 30 s windows seeking to the last timestamp (Whisper long-form); theirs: the pipeline's chunked algorithm (30 s chunks, 5 s stride), so the transcripts are not expected to be identical",
+  )
 
   // First window: identical input and (nearly) identical rules, so tokens should match exactly.
   const processor = await AutoProcessor.from_pretrained(name)
@@ -147,10 +177,20 @@ export async function runFile(model: WhisperModel, modelDir: string, clip: Float
   const window = audio.subarray(0, Math.min(audio.length, model.preprocessor.nSamples))
   const {input_features: features} = (await processor(window)) as {input_features: unknown}
   const firstTokens = 64
-  const theirFirst = ((await generator.generate({inputs: features, max_new_tokens: firstTokens, return_timestamps: true, ...languageOptions})) as {tolist(): bigint[][]})
+  const theirFirst = (
+    (await generator.generate({inputs: features, max_new_tokens: firstTokens, return_timestamps: true, ...languageOptions})) as {
+      tolist(): bigint[][]
+    }
+  )
     .tolist()[0]!
     .map(Number)
-  const transcriber = new WindowTranscriber(model, {timestamps: true, loop: undefined, maxInitialTimestampIndex: null, monotonicTimestamps: false, language: multilingual ? 'en' : undefined})
+  const transcriber = new WindowTranscriber(model, {
+    timestamps: true,
+    loop: undefined,
+    maxInitialTimestampIndex: null,
+    monotonicTimestamps: false,
+    language: multilingual ? 'en' : undefined,
+  })
   const r = await transcriber.transcribe(window, window.length, [], {maxNewTokens: firstTokens})
   const ourFirst = [...transcriber.initTokens([]), ...r.tokens]
   let shared = 0
@@ -196,7 +236,10 @@ export async function runFile(model: WhisperModel, modelDir: string, clip: Float
   const perToken: {ours: number[]; theirs: number[]} = {ours: [], theirs: []}
   for (let i = 0; i < options.tokenReps; i++) {
     progress.update(0.95, `file: decoding ${n} tokens, run ${i + 1}/${options.tokenReps}`)
-    const pairs: Array<['ours' | 'theirs', (count: number) => Promise<number>]> = [['ours', oursGenerate], ['theirs', theirsGenerate]]
+    const pairs: Array<['ours' | 'theirs', (count: number) => Promise<number>]> = [
+      ['ours', oursGenerate],
+      ['theirs', theirsGenerate],
+    ]
     if (i % 2 === 1) pairs.reverse()
     for (const [key, fn] of pairs) {
       const one = await fn(1)
@@ -211,12 +254,32 @@ export async function runFile(model: WhisperModel, modelDir: string, clip: Float
     available: true,
     audioSeconds,
     threads: options.threads,
-    ours: {wallSeconds: oursWalls.map((w) => round(w, 2) ?? 0), rtf: round(o / audioSeconds, 4), words: countWords(oursText), segments: oursSegments, tokens: oursTokens, msPerToken: round((o * 1000) / oursTokens, 2)},
-    theirs: {wallSeconds: theirWalls.map((w) => round(w, 2) ?? 0), rtf: round(t / audioSeconds, 4), words: countWords(theirText), chunks: theirChunks, tokens: theirTokens, msPerToken: round((t * 1000) / theirTokens, 2), settings},
+    ours: {
+      wallSeconds: oursWalls.map((w) => round(w, 2) ?? 0),
+      rtf: round(o / audioSeconds, 4),
+      words: countWords(oursText),
+      segments: oursSegments,
+      tokens: oursTokens,
+      msPerToken: round((o * 1000) / oursTokens, 2),
+    },
+    theirs: {
+      wallSeconds: theirWalls.map((w) => round(w, 2) ?? 0),
+      rtf: round(t / audioSeconds, 4),
+      words: countWords(theirText),
+      chunks: theirChunks,
+      tokens: theirTokens,
+      msPerToken: round((t * 1000) / theirTokens, 2),
+      settings,
+    },
     speedup: round(t / o, 2),
-    perTokenSpeedup: round(((t * 1000) / theirTokens) / ((o * 1000) / oursTokens), 2),
+    perTokenSpeedup: round((t * 1000) / theirTokens / ((o * 1000) / oursTokens), 2),
     wordAgreement: round(wordAgreement(oursText, theirText), 3),
-    firstWindow: {identical: shared === comparable && comparable > 0, sharedPrefix: shared, oursTokens: ourFirst.length, theirsTokens: theirFirst.length},
+    firstWindow: {
+      identical: shared === comparable && comparable > 0,
+      sharedPrefix: shared,
+      oursTokens: ourFirst.length,
+      theirsTokens: theirFirst.length,
+    },
     decoding: {
       tokens: n,
       oursMsPerToken: round(ot, 3),
@@ -228,7 +291,12 @@ export async function runFile(model: WhisperModel, modelDir: string, clip: Float
   }
 }
 
-const words = (text: string): string[] => text.toLowerCase().replace(/[^\p{L}\p{N}' ]+/gu, ' ').split(/\s+/).filter(Boolean)
+const words = (text: string): string[] =>
+  text
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}' ]+/gu, ' ')
+    .split(/\s+/)
+    .filter(Boolean)
 const countWords = (text: string): number => words(text).length
 
 /** 2·LCS / (|a| + |b|) over words; 1 for two empty transcripts. */

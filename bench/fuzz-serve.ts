@@ -60,10 +60,14 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export async function startServeChild(modelDir: string, extraArgs: string[] = [], timeoutMs = 90_000): Promise<ServeChild> {
   const root = findRepoRoot()
   if (!existsSync(path.join(root, 'dist', 'src', 'commands', 'serve.js'))) throw new Error('dist/ is missing: run `npm run build` first')
-  const child = spawn(process.execPath, [path.join(root, 'bin', 'run.js'), 'serve', '--model', modelDir, '--host', '127.0.0.1', '--port', '0', ...extraArgs], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: {...process.env, WHISPER_STREAM_DEBUG: '', NO_COLOR: '1', HF_HUB_OFFLINE: '1'},
-  })
+  const child = spawn(
+    process.execPath,
+    [path.join(root, 'bin', 'run.js'), 'serve', '--model', modelDir, '--host', '127.0.0.1', '--port', '0', ...extraArgs],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: {...process.env, WHISPER_STREAM_DEBUG: '', NO_COLOR: '1', HF_HUB_OFFLINE: '1'},
+    },
+  )
   const lines: string[] = []
   const closes = new Map<number, number>()
   let partial = ''
@@ -323,13 +327,20 @@ export interface Upgrade {
 }
 
 /** Opens `ws://…/v1/stream?query` on a raw socket (bounded); a refusal gives its HTTP status. */
-export async function rawConnect(url: string, pathAndQuery: string, rng: Rng, options: {headers?: Record<string, string>; timeoutMs?: number} = {}): Promise<Upgrade> {
+export async function rawConnect(
+  url: string,
+  pathAndQuery: string,
+  rng: Rng,
+  options: {headers?: Record<string, string>; timeoutMs?: number} = {},
+): Promise<Upgrade> {
   const {hostname, port} = new URL(url)
   const socket = net.connect({host: hostname, port: Number(port)})
   socket.setNoDelay(true)
   socket.on('error', () => {})
   const key = randBytes(rng, 16).toString('base64')
-  const headers = Object.entries(options.headers ?? {}).map(([k, v]) => `${k}: ${v}\r\n`).join('')
+  const headers = Object.entries(options.headers ?? {})
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('')
   const request = `GET ${pathAndQuery} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n${headers}\r\n`
   return new Promise<Upgrade>((resolve) => {
     let head = Buffer.alloc(0)
@@ -438,7 +449,8 @@ export function outcomeOf(ws: RawWs): string {
 function invariants(messages: ServerMessage[], audioSamples?: number): string[] {
   const problems: string[] = []
   const done = messages.find((m) => m.type === 'done')
-  if (messages.length > 0 && messages[0].type !== 'ready' && messages[0].type !== 'error') problems.push(`first message ${messages[0].type}`)
+  if (messages.length > 0 && messages[0].type !== 'ready' && messages[0].type !== 'error')
+    problems.push(`first message ${messages[0].type}`)
   const finals = messages.filter((m) => m.type === 'final')
   finals.forEach((f, i) => {
     if (f['id'] !== i) problems.push(`final ${i} has id ${String(f['id'])}`)
@@ -488,7 +500,7 @@ function audioBytes(rng: Rng, encoding: string, samples: number, flavour: 'tone'
 /** Sizes that add up to `total`, each 1..max. */
 function splits(rng: Rng, total: number, max: number): number[] {
   const out: number[] = []
-  for (let left = total; left > 0 && out.length < 100_000; ) {
+  for (let left = total; left > 0 && out.length < 100_000;) {
     const n = Math.min(left, randInt(rng, 1, max))
     out.push(n)
     left -= n
@@ -551,7 +563,9 @@ const bodies: Record<CaseKind, CaseBody> = {
     const bytes = audioBytes(rng, encoding, samples, flavour)
     const maxFrame = pick(rng, [7, 640, 3200, 16_384, 60_000])
     const flushAt = chance(rng, 0.25) ? randInt(rng, 0, bytes.length) : undefined
-    ctx.notes.push(`${q || 'no query'}, ${flavour}, ${bytes.length} B in frames ≤ ${maxFrame} B${flushAt !== undefined ? `, flush at ${flushAt}` : ''}`)
+    ctx.notes.push(
+      `${q || 'no query'}, ${flavour}, ${bytes.length} B in frames ≤ ${maxFrame} B${flushAt !== undefined ? `, flush at ${flushAt}` : ''}`,
+    )
     ctx.expected.push(DONE)
     const ws = await open(ctx, q)
     if (typeof ws === 'string') return ws
@@ -574,7 +588,9 @@ const bodies: Record<CaseKind, CaseBody> = {
     const bytes = audioBytes(rng, encoding, encoding === 'webm' ? randInt(rng, 1, 4000) : samples, flavour)
     const maxFrame = pick(rng, [5, 1000, 8192, 32_768])
     const flushAt = encoding !== 'webm' && chance(rng, 0.25) ? randInt(rng, 0, bytes.length) : undefined
-    ctx.notes.push(`${JSON.stringify(options)} via ${viaQuery ? 'query' : 'start'}, ${flavour}, ${bytes.length} B in frames ≤ ${maxFrame} B${flushAt !== undefined ? `, flush at ${flushAt}` : ''}`)
+    ctx.notes.push(
+      `${JSON.stringify(options)} via ${viaQuery ? 'query' : 'start'}, ${flavour}, ${bytes.length} B in frames ≤ ${maxFrame} B${flushAt !== undefined ? `, flush at ${flushAt}` : ''}`,
+    )
     ctx.expected.push(DONE)
     // Random bytes are not webm: ffmpeg refuses them (or, rarely, finds nothing in them and the stream is just empty).
     if (encoding === 'webm') ctx.expected.push('error:undecodable-audio/1007')
@@ -627,7 +643,17 @@ const bodies: Record<CaseKind, CaseBody> = {
 
   async 'json-not-object'(ctx) {
     const {rng} = ctx
-    const text = pick(rng, ['42', '[]', '[{"type":"start"}]', '"start"', 'null', 'true', '-0.5e3', '"{\\"type\\":\\"end\\"}"', String(rng() * 1e6)])
+    const text = pick(rng, [
+      '42',
+      '[]',
+      '[{"type":"start"}]',
+      '"start"',
+      'null',
+      'true',
+      '-0.5e3',
+      '"{\\"type\\":\\"end\\"}"',
+      String(rng() * 1e6),
+    ])
     ctx.notes.push(text)
     ctx.expected.push(INVALID)
     const ws = await open(ctx)
@@ -640,7 +666,22 @@ const bodies: Record<CaseKind, CaseBody> = {
   // JSON objects with a type the protocol does not know → unsupported-message, 1003.
   async 'unknown-type'(ctx) {
     const {rng} = ctx
-    const type = pick<unknown>(rng, ['START', 'End', 'stop', 'pause', '', 'start ', 'flush\u0000', 42, null, true, {type: 'end'}, ['end'], undefined, 'x'.repeat(randInt(rng, 1, 300))])
+    const type = pick<unknown>(rng, [
+      'START',
+      'End',
+      'stop',
+      'pause',
+      '',
+      'start ',
+      'flush\u0000',
+      42,
+      null,
+      true,
+      {type: 'end'},
+      ['end'],
+      undefined,
+      'x'.repeat(randInt(rng, 1, 300)),
+    ])
     const message: Record<string, unknown> = type === undefined ? {} : {type}
     if (chance(rng, 0.5)) message['encoding'] = pick(rng, ['s16le', 'mp3', 7])
     ctx.notes.push(JSON.stringify(message).slice(0, 120))
@@ -726,7 +767,14 @@ const bodies: Record<CaseKind, CaseBody> = {
   async 'invalid-utf8'(ctx) {
     const {rng} = ctx
     const good = Buffer.from(JSON.stringify({type: 'start', encoding: 'f32le'}))
-    const bad = pick(rng, [Buffer.from([0xff]), Buffer.from([0xc3, 0x28]), Buffer.from([0xc0, 0xaf]), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from([0xf5, 0x80, 0x80, 0x80]), Buffer.from([0xe2, 0x82])])
+    const bad = pick(rng, [
+      Buffer.from([0xff]),
+      Buffer.from([0xc3, 0x28]),
+      Buffer.from([0xc0, 0xaf]),
+      Buffer.from([0xed, 0xa0, 0x80]),
+      Buffer.from([0xf5, 0x80, 0x80, 0x80]),
+      Buffer.from([0xe2, 0x82]),
+    ])
     const at = randInt(rng, 0, good.length)
     const payload = Buffer.concat([good.subarray(0, at), bad, good.subarray(at)])
     const when = pick(rng, ['first', 'after-audio'] as const)
@@ -767,12 +815,18 @@ const bodies: Record<CaseKind, CaseBody> = {
       payload: Buffer.alloc(0),
     }
     const tooLong = spec.opcode < 8 && chance(rng, 0.1)
-    const length = tooLong ? randInt(rng, target.maxFrameBytes + 1, 4 * target.maxFrameBytes) : spec.opcode >= 8 ? randInt(rng, 0, 140) : randInt(rng, 0, 4000)
+    const length = tooLong
+      ? randInt(rng, target.maxFrameBytes + 1, 4 * target.maxFrameBytes)
+      : spec.opcode >= 8
+        ? randInt(rng, 0, 140)
+        : randInt(rng, 0, 4000)
     spec.payload = randomPayload(rng, spec.opcode, tooLong ? 16 : length)
     if (tooLong) spec.declaredLength = length
     const expected = frameOutcome(spec, target.maxFrameBytes)
     ctx.expected.push(...expected)
-    ctx.notes.push(`fin=${spec.fin} rsv=${spec.rsv} op=${spec.opcode} mask=${spec.mask} len=${spec.declaredLength ?? spec.payload.length}(${spec.lengthForm}) ${spec.payload.subarray(0, 24).toString('hex')}`)
+    ctx.notes.push(
+      `fin=${spec.fin} rsv=${spec.rsv} op=${spec.opcode} mask=${spec.mask} len=${spec.declaredLength ?? spec.payload.length}(${spec.lengthForm}) ${spec.payload.subarray(0, 24).toString('hex')}`,
+    )
     const ws = await open(ctx)
     if (typeof ws === 'string') return ws
     ws.send(spec)
@@ -791,7 +845,9 @@ const bodies: Record<CaseKind, CaseBody> = {
     const viaQuery = chance(rng, 0.5)
     // Sometimes behind a flush (the session's queue waits for that inference while the flood arrives).
     const before = chance(rng, 0.3) ? audioBytes(rng, encoding, randInt(rng, 1, 2 * RATE), 'tone') : undefined
-    ctx.notes.push(`${encoding} via ${viaQuery ? 'query' : 'start'}, ${before ? `${before.length} B and a flush, then ` : ''}${frames.length} frames, ${total} B`)
+    ctx.notes.push(
+      `${encoding} via ${viaQuery ? 'query' : 'start'}, ${before ? `${before.length} B and a flush, then ` : ''}${frames.length} frames, ${total} B`,
+    )
     ctx.expected.push(DONE)
     ctx.audioSamples = Math.floor(total / bps) + (before ? Math.floor(before.length / bps) : 0)
     const ws = await open(ctx, viaQuery ? `?encoding=${encoding}&vad=false` : '')
@@ -825,7 +881,10 @@ const bodies: Record<CaseKind, CaseBody> = {
     if (typeof ws === 'string') return ws
     await sendFrames(ctx, ws, before, 3200)
     ws.text({type: 'flush'})
-    const one = variant === 'flush' ? {opcode: 1, payload: Buffer.from('{"type":"flush"}')} : {opcode: 2, payload: Buffer.alloc(variant === 'one-byte' ? 1 : 0, 7)}
+    const one =
+      variant === 'flush'
+        ? {opcode: 1, payload: Buffer.from('{"type":"flush"}')}
+        : {opcode: 2, payload: Buffer.alloc(variant === 'one-byte' ? 1 : 0, 7)}
     for (let sent = 0; sent < count && !ws.ended; sent += 1000) {
       const n = Math.min(1000, count - sent)
       ws.socket.write(Buffer.concat(Array.from({length: n}, () => encodeFrame(one, randBytes(rng, 4)))))
@@ -903,7 +962,8 @@ const bodies: Record<CaseKind, CaseBody> = {
     if (typeof ws === 'string') return ws
     const encoding = String(options['encoding'] ?? 'f32le')
     if (stage !== 'after-upgrade') ws.text({type: 'start'})
-    if (stage === 'mid-audio' || stage === 'after-end') await sendFrames(ctx, ws, audioBytes(rng, encoding, randInt(rng, 1, RATE * 2), 'tone'), 6400)
+    if (stage === 'mid-audio' || stage === 'after-end')
+      await sendFrames(ctx, ws, audioBytes(rng, encoding, randInt(rng, 1, RATE * 2), 'tone'), 6400)
     if (stage === 'mid-frame') {
       const frame = encodeFrame({opcode: 2, payload: audioBytes(rng, encoding, 3200, 'tone')}, randBytes(rng, 4))
       ws.socket.write(frame.subarray(0, randInt(rng, 1, frame.length - 1)))
@@ -952,7 +1012,16 @@ const bodies: Record<CaseKind, CaseBody> = {
 /** A payload for a random frame of `opcode`: for text, JSON controls or random text; for close, a code and reason. */
 function randomPayload(rng: Rng, opcode: number, length: number): Buffer {
   if (opcode === 1 && chance(rng, 0.6)) {
-    return Buffer.from(pick(rng, ['{"type":"flush"}', '{"type":"start","encoding":"s16le"}', '{"type":"nope"}', 'not json', '[1,2]', '{"type":"start","step_ms":5}']))
+    return Buffer.from(
+      pick(rng, [
+        '{"type":"flush"}',
+        '{"type":"start","encoding":"s16le"}',
+        '{"type":"nope"}',
+        'not json',
+        '[1,2]',
+        '{"type":"start","step_ms":5}',
+      ]),
+    )
   }
   if (opcode === 8 && length >= 2) {
     const code = pick(rng, [1000, 1001, 1003, 1008, 1011, 3000, 4999, 0, 999, 1004, 1005, 1006, 1015, 2000, 5000, 65_535])
@@ -973,7 +1042,8 @@ const isValidUtf8 = (bytes: Buffer): boolean => {
     return false
   }
 }
-const validCloseCode = (code: number): boolean => (code >= 1000 && code <= 1014 && ![1004, 1005, 1006].includes(code)) || (code >= 3000 && code <= 4999)
+const validCloseCode = (code: number): boolean =>
+  (code >= 1000 && code <= 1014 && ![1004, 1005, 1006].includes(code)) || (code >= 3000 && code <= 4999)
 
 /**
  * What one frame followed by a well-formed `end` leads to (RFC 6455 as ws 8 enforces it on a server without
@@ -1027,7 +1097,15 @@ export async function runCase(kind: CaseKind, seed: number, target: FuzzTarget):
   } catch (error) {
     outcome = `threw:${error instanceof Error ? error.message : String(error)}`
   }
-  return {kind, seed, outcome, expected: ctx.expected, ok: ctx.expected.includes(outcome), note: ctx.notes.join(' | '), ms: Math.round(performance.now() - started)}
+  return {
+    kind,
+    seed,
+    outcome,
+    expected: ctx.expected,
+    ok: ctx.expected.includes(outcome),
+    note: ctx.notes.join(' | '),
+    ms: Math.round(performance.now() - started),
+  }
 }
 
 // ----------------------------------------------------------------------------------------- the witness
@@ -1137,7 +1215,10 @@ export class Witness {
       this.endSent = true
     }
     let timer: NodeJS.Timeout | undefined
-    const finished = await Promise.race([this.closed.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))])
+    const finished = await Promise.race([
+      this.closed.then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+    ])
     clearTimeout(timer)
     const problems = [...this.problems]
     if (!finished) {
@@ -1150,7 +1231,15 @@ export class Witness {
     if (this.messages.at(-1)?.type !== 'done') problems.push(`last message ${this.messages.at(-1)?.type ?? 'none'}, not done`)
     if (finals === 0) problems.push('no finals')
     if (this.closeCode !== 1000) problems.push(`closed ${this.closeCode}, not 1000`)
-    return {ok: problems.length === 0, problems, finals, finalsBeforeEnd: this.finalsBeforeEnd, closeCode: this.closeCode, audioSeconds: this.audioSeconds, latencies: this.all}
+    return {
+      ok: problems.length === 0,
+      problems,
+      finals,
+      finalsBeforeEnd: this.finalsBeforeEnd,
+      closeCode: this.closeCode,
+      audioSeconds: this.audioSeconds,
+      latencies: this.all,
+    }
   }
 }
 
@@ -1169,7 +1258,10 @@ export function summarize(results: CaseResult[]): string[] {
     if (mine.length === 0) continue
     const counts = new Map<string, number>()
     for (const r of mine) counts.set(r.outcome, (counts.get(r.outcome) ?? 0) + 1)
-    const text = [...counts].sort((a, b) => b[1] - a[1]).map(([o, n]) => `${o} ×${n}`).join(', ')
+    const text = [...counts]
+      .sort((a, b) => b[1] - a[1])
+      .map(([o, n]) => `${o} ×${n}`)
+      .join(', ')
     lines.push(`${kind.padEnd(20)} ${String(mine.length).padStart(5)}  ${text}`)
   }
   for (const r of results.filter((r) => !r.ok).slice(0, 30)) {
@@ -1230,11 +1322,19 @@ async function main(): Promise<number> {
   const witnessCount = Number(values.witnesses)
   const out = (line: string): void => void process.stdout.write(`${line}\n`)
   const modelDir = values.model ?? (await miniModelDir())
-  const target: FuzzTarget = {url: '', maxFrameBytes: Number(values['max-frame-bytes']), idleTimeoutMs: Number(values['idle-timeout']) * 1000, caseTimeoutMs: 30_000}
+  const target: FuzzTarget = {
+    url: '',
+    maxFrameBytes: Number(values['max-frame-bytes']),
+    idleTimeoutMs: Number(values['idle-timeout']) * 1000,
+    caseTimeoutMs: 30_000,
+  }
   const server = await startServeChild(modelDir, [
-    '--max-sessions', String(sessions * 2 + witnessCount + 8),
-    '--max-frame-bytes', String(target.maxFrameBytes),
-    '--idle-timeout', values['idle-timeout'],
+    '--max-sessions',
+    String(sessions * 2 + witnessCount + 8),
+    '--max-frame-bytes',
+    String(target.maxFrameBytes),
+    '--idle-timeout',
+    values['idle-timeout'],
   ])
   target.url = server.url
   try {
@@ -1247,7 +1347,9 @@ async function main(): Promise<number> {
     }
     const {baseClip} = await import('./audio.js')
     const clip = await baseClip()
-    out(`fuzz-serve: seed ${seed}, ${seconds} s, ${sessions} fuzz clients, ${witnessCount} witness(es), model ${modelDir}, server pid ${server.pid} at ${server.url}`)
+    out(
+      `fuzz-serve: seed ${seed}, ${seconds} s, ${sessions} fuzz clients, ${witnessCount} witness(es), model ${modelDir}, server pid ${server.pid} at ${server.url}`,
+    )
     out(`witness audio: ${clip.description}`)
     const witnesses = Array.from({length: witnessCount}, () => new Witness(server.url.replace('http', 'ws'), clip.pcm))
     await Promise.all(witnesses.map((w) => w.start()))
@@ -1264,7 +1366,9 @@ async function main(): Promise<number> {
       const open = (await health(server.url).catch(() => ({sessions: Number.NaN}))).sessions
       const lat = witnesses.flatMap((w) => w.takeLatencies())
       const finals = witnesses.reduce((n, w) => n + w.messages.filter((m) => m.type === 'final').length, 0)
-      out(`${String(Math.round((Date.now() - started) / 1000)).padStart(6)}  ${rss.toFixed(1).padStart(8)}  ${String(open).padStart(8)}  ${String(results.length).padStart(6)}  ${String(results.filter((r) => !r.ok).length).padStart(10)}  ${String(finals).padStart(7)} (${percentile(lat, 50).toFixed(0)} / ${percentile(lat, 95).toFixed(0)})`)
+      out(
+        `${String(Math.round((Date.now() - started) / 1000)).padStart(6)}  ${rss.toFixed(1).padStart(8)}  ${String(open).padStart(8)}  ${String(results.length).padStart(6)}  ${String(results.filter((r) => !r.ok).length).padStart(10)}  ${String(finals).padStart(7)} (${percentile(lat, 50).toFixed(0)} / ${percentile(lat, 95).toFixed(0)})`,
+      )
     }
     const ticker = setInterval(() => {
       report().catch((error: unknown) => out(`report failed: ${String(error)}`))
@@ -1288,11 +1392,20 @@ async function main(): Promise<number> {
     out(`cases by kind and outcome (seed ${seed}; replay one with --case KIND:SEED):`)
     for (const line of summarize(results)) out(`  ${line}`)
     out('')
-    out(`server log, sessions by close code: ${[...server.closes].sort((a, b) => a[0] - b[0]).map(([c, n]) => `${c} ×${n}`).join(', ')}`)
+    out(
+      `server log, sessions by close code: ${[...server.closes]
+        .sort((a, b) => a[0] - b[0])
+        .map(([c, n]) => `${c} ×${n}`)
+        .join(', ')}`,
+    )
     for (const [i, w] of witnessResults.entries()) {
-      out(`witness ${i + 1}: ${w.ok ? 'ok' : 'FAILED'}, ${w.audioSeconds.toFixed(0)} s audio, ${w.finals} finals (${w.finalsBeforeEnd} during the fuzz), close ${w.closeCode}, latency p50 ${percentile(w.latencies, 50).toFixed(0)} ms, p95 ${percentile(w.latencies, 95).toFixed(0)} ms${w.ok ? '' : `: ${w.problems.join('; ')}`}`)
+      out(
+        `witness ${i + 1}: ${w.ok ? 'ok' : 'FAILED'}, ${w.audioSeconds.toFixed(0)} s audio, ${w.finals} finals (${w.finalsBeforeEnd} during the fuzz), close ${w.closeCode}, latency p50 ${percentile(w.latencies, 50).toFixed(0)} ms, p95 ${percentile(w.latencies, 95).toFixed(0)} ms${w.ok ? '' : `: ${w.problems.join('; ')}`}`,
+      )
     }
-    out(`server RSS: ${rssStart} MiB after warm-up, peak ${rssPeak} MiB, ${rssEnd} MiB at the end; sessions left ${left}; child processes left ${children.length}; ${died ? `DIED (exit ${server.exit})` : 'alive'}`)
+    out(
+      `server RSS: ${rssStart} MiB after warm-up, peak ${rssPeak} MiB, ${rssEnd} MiB at the end; sessions left ${left}; child processes left ${children.length}; ${died ? `DIED (exit ${server.exit})` : 'alive'}`,
+    )
     const unexpected = results.filter((r) => !r.ok).length
     const failed = died || unexpected > 0 || witnessResults.some((w) => !w.ok) || left !== 0
     out(failed ? 'FAILED' : 'ok')

@@ -10,7 +10,12 @@ import {msSince, now} from './stats.js'
 import type {StreamOptions, TimelineResult} from './stream.js'
 import {compactSamples, memorySample, summarise, thin, type StepSample} from './timeline.js'
 
-export async function runNaive(model: WhisperModel, clip: Float32Array, options: StreamOptions, progress: Progress): Promise<TimelineResult> {
+export async function runNaive(
+  model: WhisperModel,
+  clip: Float32Array,
+  options: StreamOptions,
+  progress: Progress,
+): Promise<TimelineResult> {
   const transcriber = new WindowTranscriber(model, {cache: false})
   const rate = model.preprocessor.samplingRate
   const capacity = model.preprocessor.nSamples

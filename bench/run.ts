@@ -41,7 +41,16 @@ export interface BenchReport {
   version: 1
   command: string
   machine: MachineInfo
-  model: {dir: string; origin: string; name: string; dModel: number; encoderLayers: number; decoderLayers: number; vocab: number; threads: number}
+  model: {
+    dir: string
+    origin: string
+    name: string
+    dModel: number
+    encoderLayers: number
+    decoderLayers: number
+    vocab: number
+    threads: number
+  }
   audio: {source: string; description: string}
   scenarios: Scenario[]
   decode?: DecodeResult
@@ -64,7 +73,10 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   if (clip.source !== 'espeak-ng') progress.note(`espeak-ng unavailable: using ${clip.description}`)
   const report: BenchReport = {
     version: 1,
-    command: process.argv.slice(1).map((a) => path.relative(process.cwd(), a) || a).join(' '),
+    command: process.argv
+      .slice(1)
+      .map((a) => path.relative(process.cwd(), a) || a)
+      .join(' '),
     machine,
     model: {
       dir: found.dir,
@@ -119,7 +131,14 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       progress.end(`p95 ${report.naive.summary.p95Ms} ms`)
     }
     if (want.has('file')) {
-      const file: FileOptions = {seconds: Math.min(600, streamOptions.seconds), threads: options.threads, reps: 2, tokens: 128, tokenReps: 3, ...options.file}
+      const file: FileOptions = {
+        seconds: Math.min(600, streamOptions.seconds),
+        threads: options.threads,
+        reps: 2,
+        tokens: 128,
+        tokenReps: 3,
+        ...options.file,
+      }
       progress.begin(`file: ${fmtSeconds(file.seconds)} long-form, ours vs transformers.js`)
       report.file = await runFile(model, found.dir, clip.pcm, file, progress)
       progress.end(report.file.available ? `speed-up ${report.file.speedup}x` : report.file.reason)

@@ -69,9 +69,13 @@ async function rssMiB(pid: number): Promise<number> {
 }
 
 async function startServer(modelDir: string, sessions: number): Promise<{child: ChildProcess; url: string}> {
-  const child = spawn(process.execPath, [path.join(repoRoot(), 'bin', 'run.js'), 'serve', '--model', modelDir, '--port', '0', '--max-sessions', String(sessions + 1)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
+  const child = spawn(
+    process.execPath,
+    [path.join(repoRoot(), 'bin', 'run.js'), 'serve', '--model', modelDir, '--port', '0', '--max-sessions', String(sessions + 1)],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  )
   const url = await new Promise<string>((resolve, reject) => {
     let text = ''
     const onData = (data: Buffer): void => {
@@ -96,7 +100,13 @@ function percentile(sorted: number[], p: number): number {
 }
 
 /** One session: streams `seconds` of `pcm` in 100 ms frames at real-time pace; returns final latencies. */
-async function session(url: string, pcm: Float32Array, seconds: number, stepMs: number, delayMs: number): Promise<{latencies: number[]; done: boolean}> {
+async function session(
+  url: string,
+  pcm: Float32Array,
+  seconds: number,
+  stepMs: number,
+  delayMs: number,
+): Promise<{latencies: number[]; done: boolean}> {
   await new Promise((resolve) => setTimeout(resolve, delayMs))
   const ws = new WebSocket(`${url.replace('http', 'ws')}/v1/stream?step_ms=${stepMs}&partials=false`)
   const latencies: number[] = []
@@ -139,7 +149,10 @@ export async function runServeLoad(options: ServeLoadOptions): Promise<ServeLoad
       let peakRssMiB = idleRssMiB
       const sampler = setInterval(() => {
         // A sample the process no longer answers is skipped; the peak comes from the others.
-        rssMiB(child.pid!).then((v) => (peakRssMiB = Math.max(peakRssMiB, v)), () => undefined)
+        rssMiB(child.pid!).then(
+          (v) => (peakRssMiB = Math.max(peakRssMiB, v)),
+          () => undefined,
+        )
       }, 250)
       const results = await Promise.all(
         Array.from({length: count}, (_, i) => session(url, pcm, options.seconds, options.stepMs ?? 1000, (i * 1000) / count)),

@@ -75,13 +75,26 @@ try {
     rssByMinute.push(rss)
     const nowCpu = cpuSeconds(server.pid)
     const open = (await health(server.url).catch(() => ({sessions: Number.NaN}))).sessions
-    out(row([String(minute), String(latencies.length), ms(percentile(latencies, 50)), ms(percentile(latencies, 95)), ms(Math.max(...latencies)), rss.toFixed(1), ((100 * (nowCpu - cpu)) / 60).toFixed(0), String(open)]))
+    out(
+      row([
+        String(minute),
+        String(latencies.length),
+        ms(percentile(latencies, 50)),
+        ms(percentile(latencies, 95)),
+        ms(Math.max(...latencies)),
+        rss.toFixed(1),
+        ((100 * (nowCpu - cpu)) / 60).toFixed(0),
+        String(open),
+      ]),
+    )
     cpu = nowCpu
   }
   const results = await Promise.all(witnesses.map((w) => w.stop()))
   const ok = results.filter((r) => r.ok).length
   out('')
-  out(`${ok}/${sessions} sessions ended with done and 1000; ${results.reduce((n, r) => n + r.finals, 0)} finals over ${results.reduce((n, r) => n + r.audioSeconds, 0).toFixed(0)} s of audio`)
+  out(
+    `${ok}/${sessions} sessions ended with done and 1000; ${results.reduce((n, r) => n + r.finals, 0)} finals over ${results.reduce((n, r) => n + r.audioSeconds, 0).toFixed(0)} s of audio`,
+  )
   out(`final latency over the run: p50 ${ms(percentile(all, 50))} ms, p95 ${ms(percentile(all, 95))} ms, max ${ms(Math.max(...all))} ms`)
   out(`server RSS: ${idleRss} MiB idle, ${rssByMinute.join(' → ')} MiB by minute`)
   for (const [i, r] of results.entries()) if (!r.ok) out(`session ${i + 1} FAILED: ${r.problems.join('; ')}`)

@@ -57,7 +57,8 @@ async function* generated(totalSamples: number): AsyncGenerator<Float32Array> {
   }
 }
 
-const quantile = (sorted: number[], q: number): number => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!)
+const quantile = (sorted: number[], q: number): number =>
+  sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
 const mb = (bytes: number): string => (bytes / 2 ** 20).toFixed(1)
 const ms = (value: number): string => (Number.isFinite(value) ? value.toFixed(0) : '-')
 
@@ -70,13 +71,24 @@ let minute = 0
 const started = performance.now()
 const header = ['minute', 'steps', 'p50 ms', 'p95 ms', 'max ms', 'RSS MB', 'heap MB', 'finals', 'wall s']
 const rows: string[][] = []
-const printRow = (row: string[]): void => void process.stdout.write(`${row.map((cell, i) => cell.padStart(header[i]!.length + 2)).join('')}\n`)
+const printRow = (row: string[]): void =>
+  void process.stdout.write(`${row.map((cell, i) => cell.padStart(header[i]!.length + 2)).join('')}\n`)
 printRow(header)
 const closeMinute = (): void => {
   minute++
   const sorted = latencies.sort((a, b) => a - b)
   const memory = process.memoryUsage()
-  const row = [String(minute), String(sorted.length), ms(quantile(sorted, 0.5)), ms(quantile(sorted, 0.95)), ms(sorted.at(-1) ?? NaN), mb(memory.rss), mb(memory.heapUsed), String(finals), ((performance.now() - started) / 1000).toFixed(0)]
+  const row = [
+    String(minute),
+    String(sorted.length),
+    ms(quantile(sorted, 0.5)),
+    ms(quantile(sorted, 0.95)),
+    ms(sorted.at(-1) ?? NaN),
+    mb(memory.rss),
+    mb(memory.heapUsed),
+    String(finals),
+    ((performance.now() - started) / 1000).toFixed(0),
+  ]
   rows.push(row)
   printRow(row)
   latencies = []

@@ -25,14 +25,28 @@ export interface TimelineResult {
   samples: Array<[number, number, number, number]>
 }
 
-export async function runStream(model: WhisperModel, clip: Float32Array, options: StreamOptions, progress: Progress): Promise<TimelineResult> {
+export async function runStream(
+  model: WhisperModel,
+  clip: Float32Array,
+  options: StreamOptions,
+  progress: Progress,
+): Promise<TimelineResult> {
   const engine = Engine.from(model)
-  const streamer = await engine.openStream({stepMs: options.stepMs, vad: options.vad, stats: true, noPartials: true, backend: {draft: options.draft}})
+  const streamer = await engine.openStream({
+    stepMs: options.stepMs,
+    vad: options.vad,
+    stats: true,
+    noPartials: true,
+    backend: {draft: options.draft},
+  })
   const samples: StepSample[] = []
   let finals = 0
   streamer.on('stats', (event) => {
     samples.push({audio: event.audio, stepMs: event.stepMs, ...memorySample()})
-    progress.update(event.audio / options.seconds, `stream: ${event.audio.toFixed(0)} / ${options.seconds} s audio, last step ${event.stepMs.toFixed(0)} ms`)
+    progress.update(
+      event.audio / options.seconds,
+      `stream: ${event.audio.toFixed(0)} / ${options.seconds} s audio, last step ${event.stepMs.toFixed(0)} ms`,
+    )
   })
   streamer.on('final', () => finals++)
   const start = now()
@@ -40,7 +54,7 @@ export async function runStream(model: WhisperModel, clip: Float32Array, options
   const wall = msSince(start) / 1000
   return {
     label: `window (ours, KV cache${options.draft ? ', draft' : ', no draft'}${options.vad ? ', VAD' : ''})`,
-    settings: {stepMs: options.stepMs, chunkMs: (options.chunkSamples / 16), vad: options.vad, cache: true, draft: options.draft},
+    settings: {stepMs: options.stepMs, chunkMs: options.chunkSamples / 16, vad: options.vad, cache: true, draft: options.draft},
     summary: summarise(samples, options.stepMs / 1000, wall),
     finals,
     samples: compactSamples(thin(samples)),

@@ -10,7 +10,11 @@ export function table(headers: string[], rows: Cell[][]): string {
   const text = rows.map((row) => row.map((cell) => (cell === null || cell === undefined ? '–' : String(cell))))
   const widths = headers.map((h, i) => Math.max(h.length, ...text.map((row) => row[i]?.length ?? 0)))
   const numeric = headers.map((_, i) => text.every((row) => /^[-–\d.,x% ]*$/.test(row[i] ?? '')))
-  const line = (cells: string[]): string => cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd()
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd()
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...text.map(line)].join('\n')
 }
 
@@ -28,18 +32,26 @@ export function timelineTable(result: TimelineResult): string {
 export function renderReport(report: BenchReport): string {
   const out: string[] = []
   const m = report.machine
-  out.push(`whisper-stream bench — ${m.cpu}, ${m.cores} cores, Node ${m.node}, onnxruntime ${m.onnxruntime}, transformers.js ${m.transformers ?? 'absent'}, load ${m.loadAverage.join(' ')}`)
+  out.push(
+    `whisper-stream bench — ${m.cpu}, ${m.cores} cores, Node ${m.node}, onnxruntime ${m.onnxruntime}, transformers.js ${m.transformers ?? 'absent'}, load ${m.loadAverage.join(' ')}`,
+  )
   out.push(`model: ${report.model.origin}; ${report.model.threads || 'default'} threads; audio: ${report.audio.description}`)
   if (report.decode) {
     const d = report.decode
     out.push('', `## decode (ms per token, end-of-text suppressed, prompt of ${d.promptTokens} tokens)`)
-    out.push(table(['tokens', 'cached ms/tok', 'uncached ms/tok', 'uncached/cached'], d.rows.map((r) => [r.tokens, r.cachedMsPerToken, r.uncachedMsPerToken, r.speedup === null ? null : `${r.speedup}x`])))
+    out.push(
+      table(
+        ['tokens', 'cached ms/tok', 'uncached ms/tok', 'uncached/cached'],
+        d.rows.map((r) => [r.tokens, r.cachedMsPerToken, r.uncachedMsPerToken, r.speedup === null ? null : `${r.speedup}x`]),
+      ),
+    )
     out.push(`one 30 s window: log-mel ${d.melMs} ms, encoder ${d.encoderMs} ms`)
   }
   if (report.stream) out.push('', `## stream: ${report.stream.label}`, timelineTable(report.stream))
   if (report.streamVad) out.push('', `## stream: ${report.streamVad.label}`, timelineTable(report.streamVad))
   if (report.streamNoDraft) out.push('', `## stream: ${report.streamNoDraft.label}`, timelineTable(report.streamNoDraft))
-  if (report.stream && report.streamNoDraft) out.push('', comparison(report.stream.summary, report.streamNoDraft.summary, ['draft (ours)', 'no draft']))
+  if (report.stream && report.streamNoDraft)
+    out.push('', comparison(report.stream.summary, report.streamNoDraft.summary, ['draft (ours)', 'no draft']))
   if (report.naive) out.push('', `## naive: ${report.naive.label}`, timelineTable(report.naive))
   if (report.stream && report.naive) out.push('', comparison(report.stream.summary, report.naive.summary, ['window (ours)', 'naive']))
   if (report.file) {
@@ -47,28 +59,62 @@ export function renderReport(report: BenchReport): string {
     out.push('', `## file: ${f.audioSeconds} s long-form, ${f.threads} threads`)
     if (!f.available) out.push(`ours: ${f.ours.wallSeconds.join(', ')} s (RTF ${f.ours.rtf}); transformers.js: not available: ${f.reason}`)
     else {
-      out.push(table(['', 'wall s (runs)', 'RTF', 'words', 'out tokens', 'ms/out token'], [
-        ['ours (long-form)', f.ours.wallSeconds.join(', '), f.ours.rtf, f.ours.words, f.ours.tokens, f.ours.msPerToken],
-        ['transformers.js pipeline', f.theirs!.wallSeconds.join(', '), f.theirs!.rtf, f.theirs!.words, f.theirs!.tokens, f.theirs!.msPerToken],
-      ]))
-      out.push(`speed-up ${f.speedup}x wall, ${f.perTokenSpeedup}x per output token; word agreement ${pct(f.wordAgreement)}; first window tokens ${f.firstWindow!.identical ? 'identical' : 'differ'} (${f.firstWindow!.sharedPrefix} shared of ${f.firstWindow!.oursTokens}/${f.firstWindow!.theirsTokens})`)
+      out.push(
+        table(
+          ['', 'wall s (runs)', 'RTF', 'words', 'out tokens', 'ms/out token'],
+          [
+            ['ours (long-form)', f.ours.wallSeconds.join(', '), f.ours.rtf, f.ours.words, f.ours.tokens, f.ours.msPerToken],
+            [
+              'transformers.js pipeline',
+              f.theirs!.wallSeconds.join(', '),
+              f.theirs!.rtf,
+              f.theirs!.words,
+              f.theirs!.tokens,
+              f.theirs!.msPerToken,
+            ],
+          ],
+        ),
+      )
+      out.push(
+        `speed-up ${f.speedup}x wall, ${f.perTokenSpeedup}x per output token; word agreement ${pct(f.wordAgreement)}; first window tokens ${f.firstWindow!.identical ? 'identical' : 'differ'} (${f.firstWindow!.sharedPrefix} shared of ${f.firstWindow!.oursTokens}/${f.firstWindow!.theirsTokens})`,
+      )
       const d = f.decoding!
-      out.push(`decoding per token (${d.tokens} tokens): ours ${d.oursMsPerToken} ms, transformers.js generate ${d.theirsMsPerToken} ms → ${d.speedup}x`)
+      out.push(
+        `decoding per token (${d.tokens} tokens): ours ${d.oursMsPerToken} ms, transformers.js generate ${d.theirsMsPerToken} ms → ${d.speedup}x`,
+      )
     }
     for (const note of f.notes) out.push(`note: ${note}`)
   }
   if (report.serve) {
     out.push('', '## serve')
     const {runs, maxHeldSessions, latencyLimitMs} = report.serve
-    out.push(table(['sessions', 'completed', 'finals', 'p50 ms', 'p95 ms', 'max ms', 'idle RSS MiB', 'peak RSS MiB', 'held'], runs.map((r) => [
-      r.sessions, r.completed, r.finals, r.p50LatencyMs, r.p95LatencyMs, r.maxLatencyMs, r.idleRssMiB, r.peakRssMiB, r.held ? 'yes' : 'no',
-    ])))
+    out.push(
+      table(
+        ['sessions', 'completed', 'finals', 'p50 ms', 'p95 ms', 'max ms', 'idle RSS MiB', 'peak RSS MiB', 'held'],
+        runs.map((r) => [
+          r.sessions,
+          r.completed,
+          r.finals,
+          r.p50LatencyMs,
+          r.p95LatencyMs,
+          r.maxLatencyMs,
+          r.idleRssMiB,
+          r.peakRssMiB,
+          r.held ? 'yes' : 'no',
+        ]),
+      ),
+    )
     out.push(`final-event latency at real-time pace; held: p95 under ${latencyLimitMs} ms. Most sessions held: ${maxHeldSessions}`)
   }
   const targets = targetRows(report)
   if (targets.length > 0) {
     out.push('', '## targets (reported, not asserted)')
-    out.push(table(['target', 'wanted', 'measured', 'met'], targets.map((t) => [t.name, t.target, t.measured, t.met === null ? 'n/a' : t.met ? 'yes' : 'NO'])))
+    out.push(
+      table(
+        ['target', 'wanted', 'measured', 'met'],
+        targets.map((t) => [t.name, t.target, t.measured, t.met === null ? 'n/a' : t.met ? 'yes' : 'NO']),
+      ),
+    )
   }
   out.push('', `total ${report.wallSeconds} s`)
   return out.join('\n') + '\n'
@@ -76,12 +122,15 @@ export function renderReport(report: BenchReport): string {
 
 /** Step latency of our run against another, with the other/ours ratios. */
 function comparison(ours: TimelineSummary, other: TimelineSummary, [oursName, otherName]: [string, string]): string {
-  return table(['', oursName, otherName, `${otherName}/${oursName.replace(/ \(ours\)$/, '')}`], [
-    ['p50 step ms', ours.p50Ms, other.p50Ms, ratio(other.p50Ms, ours.p50Ms)],
-    ['p95 step ms', ours.p95Ms, other.p95Ms, ratio(other.p95Ms, ours.p95Ms)],
-    ['max step ms', ours.maxMs, other.maxMs, ratio(other.maxMs, ours.maxMs)],
-    ['compute per step (s)', ours.computePerStep, other.computePerStep, ratio(other.computePerStep, ours.computePerStep)],
-  ])
+  return table(
+    ['', oursName, otherName, `${otherName}/${oursName.replace(/ \(ours\)$/, '')}`],
+    [
+      ['p50 step ms', ours.p50Ms, other.p50Ms, ratio(other.p50Ms, ours.p50Ms)],
+      ['p95 step ms', ours.p95Ms, other.p95Ms, ratio(other.p95Ms, ours.p95Ms)],
+      ['max step ms', ours.maxMs, other.maxMs, ratio(other.maxMs, ours.maxMs)],
+      ['compute per step (s)', ours.computePerStep, other.computePerStep, ratio(other.computePerStep, ours.computePerStep)],
+    ],
+  )
 }
 
 const ratio = (a: number | null, b: number | null): string | null => (a === null || b === null || b === 0 ? null : `${(a / b).toFixed(1)}x`)

@@ -60,15 +60,33 @@ export function summarise(samples: StepSample[], stepSeconds: number, wallSecond
       p50Ms: round(percentile(ms, 0.5), 1),
       p95Ms: round(percentile(ms, 0.95), 1),
       maxMs: round(Math.max(...ms), 1),
-      rssMB: round(percentile(group.map((s) => s.rssMB), 0.5), 1),
-      heapMB: round(percentile(group.map((s) => s.heapMB), 0.5), 1),
+      rssMB: round(
+        percentile(
+          group.map((s) => s.rssMB),
+          0.5,
+        ),
+        1,
+      ),
+      heapMB: round(
+        percentile(
+          group.map((s) => s.heapMB),
+          0.5,
+        ),
+        1,
+      ),
     }
   })
   const ms = samples.map((s) => s.stepMs)
   const warm = Math.min(warmupSeconds, audioSeconds / 2)
   const steady = samples.filter((s) => s.audio > warm)
   const steadyDeciles = split(steady, 10)
-  const p95 = (group: StepSample[] | undefined): number => (group ? percentile(group.map((s) => s.stepMs), 0.95) : Number.NaN)
+  const p95 = (group: StepSample[] | undefined): number =>
+    group
+      ? percentile(
+          group.map((s) => s.stepMs),
+          0.95,
+        )
+      : Number.NaN
   const hours = steady.map((s) => s.audio / 3600)
   return {
     audioSeconds: round(audioSeconds, 1) ?? 0,
@@ -83,8 +101,20 @@ export function summarise(samples: StepSample[], stepSeconds: number, wallSecond
     drift: deciles.length >= 2 ? round(deciles[deciles.length - 1]!.p95Ms! / deciles[0]!.p95Ms!, 3) : null,
     driftAfterWarmup: steadyDeciles.length >= 2 ? round(p95(steadyDeciles[steadyDeciles.length - 1]) / p95(steadyDeciles[0]), 3) : null,
     warmupSeconds: round(warm, 1) ?? 0,
-    rssSlopeMBPerHour: round(slope(hours, steady.map((s) => s.rssMB)), 2),
-    heapSlopeMBPerHour: round(slope(hours, steady.map((s) => s.heapMB)), 2),
+    rssSlopeMBPerHour: round(
+      slope(
+        hours,
+        steady.map((s) => s.rssMB),
+      ),
+      2,
+    ),
+    heapSlopeMBPerHour: round(
+      slope(
+        hours,
+        steady.map((s) => s.heapMB),
+      ),
+      2,
+    ),
     rssStartMB: round(samples[0]?.rssMB ?? Number.NaN, 1),
     rssEndMB: round(samples[samples.length - 1]?.rssMB ?? Number.NaN, 1),
   }

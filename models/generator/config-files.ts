@@ -26,7 +26,12 @@ export function suppressTokens(s: SpecialTokens): number[] {
 }
 
 function forcedDecoderIds(s: SpecialTokens): Array<[number, number | null]> {
-  return s.multilingual ? [[1, null], [2, s.transcribe]] : [[1, s.noTimestamps]]
+  return s.multilingual
+    ? [
+        [1, null],
+        [2, s.transcribe],
+      ]
+    : [[1, s.noTimestamps]]
 }
 
 export function configJson(dims: ModelDims, nMels: number, s: SpecialTokens): object {

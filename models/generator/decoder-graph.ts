@@ -80,7 +80,10 @@ export function buildDecoder(kind: DecoderKind, dims: ModelDims, vocabSize: numb
   }
   const withPast = g.subgraph('with_past')
   const noPast = g.subgraph('no_past')
-  for (const [branch, past] of [[withPast, true], [noPast, false]] as const) {
+  for (const [branch, past] of [
+    [withPast, true],
+    [noPast, false],
+  ] as const) {
     const values = decoderBody(branch, L.into(branch), shape, {past, emitCross: true, named: false, projection})
     for (const value of values) branch.output(value, 'float')
   }

@@ -32,9 +32,13 @@ export async function generateModel(options: GenerateOptions): Promise<string> {
   const layouts = {...DEFAULT_LAYOUTS, ...options.layouts}
   await writeFile(path.join(out, 'config.json'), json(configJson(dims, o.melBins, special)))
   const generation = generationConfigJson(dims, special)
-  await writeFile(path.join(out, 'generation_config.json'), json(layouts.generation === 'legacy' ? legacyGenerationConfig(generation, special) : generation))
+  await writeFile(
+    path.join(out, 'generation_config.json'),
+    json(layouts.generation === 'legacy' ? legacyGenerationConfig(generation, special) : generation),
+  )
   const preprocessor = {...preprocessorConfigJson(o.melBins), ...(layouts.melFilters ? {mel_filters: melFiltersPython(o.melBins)} : {})}
-  if (layouts.featureExtractor === 'processor') await writeFile(path.join(out, 'processor_config.json'), json(processorConfigJson(preprocessor)))
+  if (layouts.featureExtractor === 'processor')
+    await writeFile(path.join(out, 'processor_config.json'), json(processorConfigJson(preprocessor)))
   else await writeFile(path.join(out, 'preprocessor_config.json'), json(preprocessor))
   const tokenizerLayout = {merges: layouts.merges, withoutTimestamps: layouts.addedTokensJson}
   await writeFile(path.join(out, 'tokenizer.json'), JSON.stringify(tokenizerJson(special, tokenizerLayout)))
@@ -42,9 +46,13 @@ export async function generateModel(options: GenerateOptions): Promise<string> {
   if (layouts.addedTokensJson) await writeFile(path.join(out, 'added_tokens.json'), json(addedTokensJson(special)))
 
   await writeFile(path.join(out, 'onnx', 'encoder_model.onnx'), encodeModel(buildEncoder(dims, o.melBins, weights)))
-  const decoders: Array<[string, DecoderKind]> = o.layout === 'split'
-    ? [['decoder_model.onnx', 'no-past'], ['decoder_with_past_model.onnx', 'with-past']]
-    : [['decoder_model_merged.onnx', 'merged']]
+  const decoders: Array<[string, DecoderKind]> =
+    o.layout === 'split'
+      ? [
+          ['decoder_model.onnx', 'no-past'],
+          ['decoder_with_past_model.onnx', 'with-past'],
+        ]
+      : [['decoder_model_merged.onnx', 'merged']]
   for (const [file, kind] of decoders) {
     await writeFile(path.join(out, 'onnx', file), encodeModel(buildDecoder(kind, dims, special.vocabSize, weights)))
   }

@@ -53,7 +53,13 @@ export function melFiltersPython(nMels: number, nFft = 400, samplingRate = 16000
 /** generation_config.json as exports from 2022 have it. */
 export function legacyGenerationConfig(current: Record<string, unknown>, s: SpecialTokens): object {
   const {alignment_heads: _a, prev_sot_token_id: _p, lang_to_id: _l, task_to_id: _t, is_multilingual: _m, ...rest} = current
-  const forced: Array<[number, number | null]> = s.multilingual ? [[1, null], [2, s.transcribe], [3, s.noTimestamps]] : [[1, s.noTimestamps]]
+  const forced: Array<[number, number | null]> = s.multilingual
+    ? [
+        [1, null],
+        [2, s.transcribe],
+        [3, s.noTimestamps],
+      ]
+    : [[1, s.noTimestamps]]
   return {...rest, forced_decoder_ids: forced, max_initial_timestamp_index: 1, transformers_version: '4.26.0.dev0'}
 }
 

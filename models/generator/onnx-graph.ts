@@ -19,11 +19,7 @@ export type ElemType = keyof typeof DataType
 export type Dim = number | string
 
 /** Attribute values, tagged so ints and floats never get confused. */
-export type Attr =
-  | {int: number}
-  | {float: number}
-  | {ints: number[]}
-  | {graph: IGraphProto}
+export type Attr = {int: number} | {float: number} | {ints: number[]} | {graph: IGraphProto}
 
 function toAttribute(name: string, value: Attr): IAttributeProto {
   const T = onnx.AttributeProto.AttributeType
@@ -34,9 +30,7 @@ function toAttribute(name: string, value: Attr): IAttributeProto {
 }
 
 export function valueInfo(name: string, elem: ElemType, dims?: Dim[]): IValueInfoProto {
-  const shape = dims === undefined
-    ? undefined
-    : {dim: dims.map((d) => (typeof d === 'number' ? {dimValue: d} : {dimParam: d}))}
+  const shape = dims === undefined ? undefined : {dim: dims.map((d) => (typeof d === 'number' ? {dimValue: d} : {dimParam: d}))}
   return {name, type: {tensorType: {elemType: DataType[elem], shape}}}
 }
 
@@ -56,7 +50,10 @@ export class GraphBuilder {
   private readonly constants = new Map<string, string>()
   private readonly weightNames = new Set<string>()
 
-  constructor(readonly name: string, private readonly names: NameCounter = new NameCounter()) {}
+  constructor(
+    readonly name: string,
+    private readonly names: NameCounter = new NameCounter(),
+  ) {}
 
   /** A builder for a subgraph (If branch) that shares this graph's name space. */
   subgraph(name: string): GraphBuilder {
@@ -112,9 +109,7 @@ export class GraphBuilder {
 
   /** Adds a node; returns its output names (fresh unless given). */
   node(op: string, inputs: string[], attrs: Record<string, Attr> = {}, outputs: string[] | number = 1): string[] {
-    const outNames = typeof outputs === 'number'
-      ? Array.from({length: outputs}, () => this.names.fresh(op.toLowerCase()))
-      : outputs
+    const outNames = typeof outputs === 'number' ? Array.from({length: outputs}, () => this.names.fresh(op.toLowerCase())) : outputs
     this.nodes.push({
       opType: op,
       name: this.names.fresh(`${op}_node`),

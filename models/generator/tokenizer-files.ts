@@ -54,15 +54,17 @@ export function tokenizerJson(special: SpecialTokens, layout: TokenizerLayout = 
     version: '1.0',
     truncation: null,
     padding: null,
-    added_tokens: special.added.filter((t) => !layout.withoutTimestamps || t.id < special.timestampBegin).map((t) => ({
-      id: t.id,
-      content: t.content,
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: t.special,
-    })),
+    added_tokens: special.added
+      .filter((t) => !layout.withoutTimestamps || t.id < special.timestampBegin)
+      .map((t) => ({
+        id: t.id,
+        content: t.content,
+        single_word: false,
+        lstrip: false,
+        rstrip: false,
+        normalized: false,
+        special: t.special,
+      })),
     normalizer: null,
     pre_tokenizer: {type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true},
     // As WhisperTokenizerFast leaves it: "<|startoftranscript|><|notimestamps|> $A <|endoftext|>".
@@ -98,7 +100,12 @@ export function tokenizerConfig(special: SpecialTokens, layout?: TokenizerLayout
   for (const t of special.added) {
     if (layout?.withoutTimestamps && t.id >= special.timestampBegin) continue
     addedTokensDecoder[String(t.id)] = {
-      content: t.content, lstrip: false, normalized: false, rstrip: false, single_word: false, special: t.special,
+      content: t.content,
+      lstrip: false,
+      normalized: false,
+      rstrip: false,
+      single_word: false,
+      special: t.special,
     }
   }
   const additional = special.added.filter((t) => t.special && t.content !== '<|endoftext|>').map((t) => t.content)

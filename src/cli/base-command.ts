@@ -27,7 +27,9 @@ export abstract class BaseCommand extends Command {
     }
     if (error instanceof Errors.ExitError) throw error
     if (isParseError(error)) {
-      process.stderr.write(`whisper-stream: ${firstLine(error.message)} (see ${this.config.bin} ${this.id?.replaceAll(':', ' ') ?? ''} --help)\n`)
+      process.stderr.write(
+        `whisper-stream: ${firstLine(error.message)} (see ${this.config.bin} ${this.id?.replaceAll(':', ' ') ?? ''} --help)\n`,
+      )
       this.exit(ExitCode.usage)
     }
     process.stderr.write(`whisper-stream: internal error: ${firstLine(error.message)} (rerun with WHISPER_STREAM_DEBUG=1 and report it)\n`)
@@ -39,4 +41,6 @@ export abstract class BaseCommand extends Command {
 const firstLine = (text: string): string => text.split('\n')[0]!.replace(/^Error: /, '')
 
 const isParseError = (error: Error): boolean =>
-  error instanceof Errors.CLIError && ((error as Errors.CLIError).oclif?.exit === 2 || error.constructor.name.endsWith('Error') && /flag|argument|Expected|Unexpected|Missing/i.test(error.message))
+  error instanceof Errors.CLIError &&
+  ((error as Errors.CLIError).oclif?.exit === 2 ||
+    (error.constructor.name.endsWith('Error') && /flag|argument|Expected|Unexpected|Missing/i.test(error.message)))

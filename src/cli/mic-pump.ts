@@ -20,7 +20,13 @@ export interface MicView {
  * A failed streamer stops the capture at once, so the command ends with the failure (thrown by
  * flush) instead of capturing into a dead transcriber until someone presses q.
  */
-export async function pumpMic(streamer: Streamer, capture: Capture, sinks: readonly Sink[], view: MicView | undefined, sampleRate: number): Promise<void> {
+export async function pumpMic(
+  streamer: Streamer,
+  capture: Capture,
+  sinks: readonly Sink[],
+  view: MicView | undefined,
+  sampleRate: number,
+): Promise<void> {
   const write = (event: EngineEvent): void => {
     for (const sink of sinks) sink.write(event)
   }

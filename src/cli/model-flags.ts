@@ -12,13 +12,17 @@ export const modelFlags = {
     default: DEFAULT_MODEL,
     env: 'WHISPER_STREAM_MODEL',
   }),
-  dtype: Flags.string({summary: 'Weight variant to load (default: the model\'s usual one, fp32 for tiny/base).', options: [...DTYPES]}),
+  dtype: Flags.string({summary: "Weight variant to load (default: the model's usual one, fp32 for tiny/base).", options: [...DTYPES]}),
   threads: Flags.integer({summary: 'CPU threads for inference (0: onnxruntime decides).', default: 0, min: 0}),
 }
 
 export const decodingFlags = {
   language: Flags.string({char: 'l', summary: 'Spoken language code (en, de, …) for multilingual models; detected when omitted.'}),
-  task: Flags.string({summary: 'transcribe, or translate into English (multilingual models).', options: ['transcribe', 'translate'], default: 'transcribe'}),
+  task: Flags.string({
+    summary: 'transcribe, or translate into English (multilingual models).',
+    options: ['transcribe', 'translate'],
+    default: 'transcribe',
+  }),
 }
 
 export interface ModelFlagValues {

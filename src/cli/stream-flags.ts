@@ -14,10 +14,17 @@ export function parseDuration(value: string): number {
 const formatMs = (ms: number): string => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`)
 
 export const streamFlags = {
-  step: Flags.string({summary: `Transcribe the window every this much new audio (${formatMs(stepMsRange.min)} … ${formatMs(stepMsRange.max)}).`, default: `${defaultStreamerOptions.stepMs}ms`}),
+  step: Flags.string({
+    summary: `Transcribe the window every this much new audio (${formatMs(stepMsRange.min)} … ${formatMs(stepMsRange.max)}).`,
+    default: `${defaultStreamerOptions.stepMs}ms`,
+  }),
   'no-partials': Flags.boolean({summary: 'Emit only final (committed) text, no partial events.'}),
   'no-vad': Flags.boolean({summary: 'Do not gate inference on voice activity (Silero VAD).'}),
-  'vad-silence-ms': Flags.integer({summary: 'Silence that ends an utterance and commits it.', default: defaultStreamerOptions.vadSilenceMs, min: 50}),
+  'vad-silence-ms': Flags.integer({
+    summary: 'Silence that ends an utterance and commits it.',
+    default: defaultStreamerOptions.vadSilenceMs,
+    min: 50,
+  }),
 }
 
 export interface StreamFlagValues {
@@ -30,7 +37,9 @@ export interface StreamFlagValues {
 export function streamSettings(flags: StreamFlagValues, signal?: AbortSignal): StreamSettings {
   const stepMs = parseDuration(flags.step)
   if (stepMs < stepMsRange.min || stepMs > stepMsRange.max) {
-    throw new WhisperStreamError('usage', `--step ${flags.step} is out of range`, {hint: `use ${formatMs(stepMsRange.min)} to ${formatMs(stepMsRange.max)}`})
+    throw new WhisperStreamError('usage', `--step ${flags.step} is out of range`, {
+      hint: `use ${formatMs(stepMsRange.min)} to ${formatMs(stepMsRange.max)}`,
+    })
   }
   return {stepMs, noPartials: flags['no-partials'], vad: !flags['no-vad'], vadSilenceMs: flags['vad-silence-ms'], signal}
 }

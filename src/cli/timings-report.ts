@@ -16,6 +16,8 @@ export function timingsReport(): string {
   rows.push([performance.now(), performance.now(), 'exit'])
   rows.sort((a, b) => a[0] - b[0] || a[1] - b[1])
   const ms = (value: number): string => value.toFixed(0).padStart(6)
-  const lines = rows.map(([start, end, name]) => (start === end ? `${ms(start)}          ${name}` : `${ms(start)} →${ms(end)}  ${name} (${(end - start).toFixed(0)} ms)`))
+  const lines = rows.map(([start, end, name]) =>
+    start === end ? `${ms(start)}          ${name}` : `${ms(start)} →${ms(end)}  ${name} (${(end - start).toFixed(0)} ms)`,
+  )
   return `whisper-stream timings (ms from process start)\n${lines.join('\n')}\n`
 }

@@ -28,15 +28,23 @@ Progress goes to stderr; the table (or --json) to stdout.`
   static override flags = {
     model: Flags.string({char: 'm', summary: 'Model directory, known name or hub id (default: a generated tiny-shaped model).'}),
     scenario: Flags.string({summary: 'Scenario to run (repeatable; default: all).', options: [...SCENARIOS], multiple: true}),
-    minutes: Flags.string({summary: 'Minutes of audio for the stream scenario (decimals allowed); naive runs a fifth, file min(10, this).', default: '60'}),
-    threads: Flags.integer({summary: 'CPU threads for inference, ours and transformers.js alike (0: onnxruntime decides).', default: 2, min: 0}),
+    minutes: Flags.string({
+      summary: 'Minutes of audio for the stream scenario (decimals allowed); naive runs a fifth, file min(10, this).',
+      default: '60',
+    }),
+    threads: Flags.integer({
+      summary: 'CPU threads for inference, ours and transformers.js alike (0: onnxruntime decides).',
+      default: 2,
+      min: 0,
+    }),
     vad: Flags.string({
       summary: 'Voice activity detection in the stream scenario: off (every step transcribes), on (the CLI default), or both.',
       options: ['off', 'on', 'both'],
       default: 'off',
     }),
     draft: Flags.string({
-      summary: "Draft decoding in the stream scenario (each step checks the previous step's tokens in one decoder call): on (the default), off, or both.",
+      summary:
+        "Draft decoding in the stream scenario (each step checks the previous step's tokens in one decoder call): on (the default), off, or both.",
       options: ['off', 'on', 'both'],
       default: 'on',
     }),
@@ -49,7 +57,9 @@ Progress goes to stderr; the table (or --json) to stdout.`
     const {flags} = await this.parse(Bench)
     const minutes = Number(flags.minutes)
     if (!Number.isFinite(minutes) || minutes <= 0) {
-      throw new WhisperStreamError('usage', `--minutes must be a positive number, got "${flags.minutes}"`, {hint: 'e.g. --minutes 5 or --minutes 0.5'})
+      throw new WhisperStreamError('usage', `--minutes must be a positive number, got "${flags.minutes}"`, {
+        hint: 'e.g. --minutes 5 or --minutes 0.5',
+      })
     }
     const report = await runBench({
       model: flags.model,

@@ -15,7 +15,6 @@ import {createFormatter, formatFromPath} from '../output/formats.js'
 import {fileSink, streamSink, type Sink} from '../output/sink.js'
 import {renderMic, type MicUi} from '../ui/render-mic.js'
 
-
 export default class Mic extends BaseCommand {
   static override summary = 'Transcribe the microphone live, in a terminal screen or as JSON lines.'
   static override description = `Captures the default input device through ffmpeg (Linux: PulseAudio, then ALSA; macOS: AVFoundation; Windows: the first DirectShow audio device) and transcribes it on the streaming path.
@@ -39,7 +38,9 @@ With --json, or when stdout is not a terminal, it writes the same JSON lines as 
     ...decodingFlags,
     ...streamFlags,
     device: Flags.string({char: 'd', summary: 'Input device (see --list-devices), or the ffmpeg input for --input-format.'}),
-    'input-format': Flags.string({summary: 'ffmpeg input format (pulse, alsa, avfoundation, dshow, lavfi, wav, …); files and lavfi are read at real time.'}),
+    'input-format': Flags.string({
+      summary: 'ffmpeg input format (pulse, alsa, avfoundation, dshow, lavfi, wav, …); files and lavfi are read at real time.',
+    }),
     'list-devices': Flags.boolean({summary: 'List the capture devices ffmpeg sees, then exit.'}),
     json: Flags.boolean({summary: 'Write JSON lines (partial and final events) to stdout instead of the screen.'}),
     out: Flags.string({char: 'o', summary: 'Also write the transcript to this file as it goes (.jsonl, .txt, .srt, .vtt).'}),
@@ -54,7 +55,9 @@ With --json, or when stdout is not a terminal, it writes the same JSON lines as 
     }
     const outFormat = flags.out === undefined ? undefined : formatFromPath(flags.out)
     if (flags.out !== undefined && (outFormat === undefined || outFormat === 'json')) {
-      throw new WhisperStreamError('usage', `--out ${flags.out}: cannot tell the format from the extension`, {hint: 'end the name with .jsonl, .txt, .srt or .vtt'})
+      throw new WhisperStreamError('usage', `--out ${flags.out}: cannot tell the format from the extension`, {
+        hint: 'end the name with .jsonl, .txt, .srt or .vtt',
+      })
     }
     const mode = chooseOutputMode({json: flags.json, stdoutIsTTY: process.stdout.isTTY})
     const settings = streamSettings(flags)

@@ -32,7 +32,11 @@ a sliding window with LocalAgreement commits, partial and final events, Silero V
   static override flags = {
     ...modelFlags,
     ...decodingFlags,
-    format: Flags.string({char: 'f', summary: 'Output format (default: jsonl when stdout is not a terminal, text when it is).', options: [...formats]}),
+    format: Flags.string({
+      char: 'f',
+      summary: 'Output format (default: jsonl when stdout is not a terminal, text when it is).',
+      options: [...formats],
+    }),
     prompt: Flags.string({summary: 'Initial prompt: words or spellings to steer the first window.'}),
     'no-condition': Flags.boolean({summary: "Do not feed the previous window's text as prompt (long-form path)."}),
     'no-timestamps': Flags.boolean({summary: 'Decode without timestamp tokens (each 30 s window becomes one segment).'}),
@@ -63,7 +67,9 @@ a sliding window with LocalAgreement commits, partial and final events, Silero V
         signal: signals.signal,
       })
       audio = source
-      const out = firstWriteMarked(streamSink(process.stdout, createFormatter(format, {partials: streaming && !flags['no-partials']}), () => source.close()))
+      const out = firstWriteMarked(
+        streamSink(process.stdout, createFormatter(format, {partials: streaming && !flags['no-partials']}), () => source.close()),
+      )
       sink = out
       if (settings) {
         const streamer = await engine.openStream({...settings, decoding, stats: false})
@@ -95,7 +101,9 @@ a sliding window with LocalAgreement commits, partial and final events, Silero V
       if (end.reason === 'eof' && end.samples === 0) {
         // A valid container with no samples (a bare wav header, a zero-length track): bad input, not a silent success.
         const label = args.input === '-' ? 'stdin' : args.input
-        throw new WhisperStreamError('input-undecodable', `${label} holds no audio: 0 samples decoded`, {hint: 'give a file with some audio in it'})
+        throw new WhisperStreamError('input-undecodable', `${label} holds no audio: 0 samples decoded`, {
+          hint: 'give a file with some audio in it',
+        })
       }
     } catch (error) {
       if (!(error instanceof WhisperStreamError && error.code === 'aborted' && signals.received())) throw error

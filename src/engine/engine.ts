@@ -68,7 +68,13 @@ export class Engine {
   async release(): Promise<void> {
     const vad = this.#vad
     this.#vad = undefined
-    await Promise.all([this.model.release(), vad?.then((v) => v.close(), () => undefined)])
+    await Promise.all([
+      this.model.release(),
+      vad?.then(
+        (v) => v.close(),
+        () => undefined,
+      ),
+    ])
   }
 
   #sharedVad(): Promise<SileroVad> {

@@ -75,5 +75,4 @@ export class WhisperStreamError extends Error {
   }
 }
 
-export const isWhisperStreamError = (error: unknown): error is WhisperStreamError =>
-  error instanceof WhisperStreamError
+export const isWhisperStreamError = (error: unknown): error is WhisperStreamError => error instanceof WhisperStreamError

@@ -41,5 +41,4 @@ export type TranscriptEvent = PartialEvent | FinalEvent
 export type EngineEvent = TranscriptEvent | StatsEvent | VoiceEvent
 
 /** The engine's internal clock is integer samples; this converts once, at the edge. */
-export const samplesToSeconds = (samples: number, sampleRate: number): number =>
-  Math.round((samples / sampleRate) * 1000) / 1000
+export const samplesToSeconds = (samples: number, sampleRate: number): number => Math.round((samples / sampleRate) * 1000) / 1000

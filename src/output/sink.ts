@@ -57,8 +57,14 @@ export function streamSink(stream: Writable, formatter: Formatter, onClose: () =
 
 const writeError = (error: NodeJS.ErrnoException): WhisperStreamError =>
   error.code === 'ENOSPC'
-    ? new WhisperStreamError('disk-full', 'cannot write the output: no space left on device (ENOSPC)', {hint: 'free some space or write elsewhere', cause: error})
-    : new WhisperStreamError('output-failed', `cannot write the output: ${error.code ?? error.message}`, {hint: 'check where stdout goes', cause: error})
+    ? new WhisperStreamError('disk-full', 'cannot write the output: no space left on device (ENOSPC)', {
+        hint: 'free some space or write elsewhere',
+        cause: error,
+      })
+    : new WhisperStreamError('output-failed', `cannot write the output: ${error.code ?? error.message}`, {
+        hint: 'check where stdout goes',
+        cause: error,
+      })
 
 /**
  * A sink on a file, written synchronously event by event so that what was committed is on disk

@@ -66,7 +66,9 @@ const json = (res: ServerResponse, status: number, body: unknown): void => {
 
 const refuse = (socket: Socket, status: number, text: string): void => {
   const body = JSON.stringify({error: {message: text}})
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  )
 }
 
 /**
@@ -83,7 +85,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   let nextId = 1
   let closing = false
   const created = Math.floor(Date.now() / 1000)
-  const transcriptionContext = {engine: options.engine, modelId, scheduler, maxFileBytes: options.maxFileBytes, ffmpegPath: options.ffmpegPath, log: options.log}
+  const transcriptionContext = {
+    engine: options.engine,
+    modelId,
+    scheduler,
+    maxFileBytes: options.maxFileBytes,
+    ffmpegPath: options.ffmpegPath,
+    log: options.log,
+  }
 
   const server = createServer((req, res) => {
     try {

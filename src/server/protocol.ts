@@ -86,12 +86,14 @@ export function parseOptions(raw: Record<string, unknown>): Partial<StreamOption
   const has = (key: string): boolean => raw[key] !== undefined && raw[key] !== null
   if (has('sample_rate')) {
     const rate = Number(raw['sample_rate'])
-    if (!Number.isInteger(rate) || rate < 8000 || rate > 192_000) throw invalid(`sample_rate must be an integer from 8000 to 192000, got ${String(raw['sample_rate'])}`)
+    if (!Number.isInteger(rate) || rate < 8000 || rate > 192_000)
+      throw invalid(`sample_rate must be an integer from 8000 to 192000, got ${String(raw['sample_rate'])}`)
     out.sample_rate = rate
   }
   if (has('encoding')) {
     const encoding = String(raw['encoding'])
-    if (!(encodings as readonly string[]).includes(encoding)) throw invalid(`encoding must be one of ${encodings.join(', ')}, got ${encoding}`)
+    if (!(encodings as readonly string[]).includes(encoding))
+      throw invalid(`encoding must be one of ${encodings.join(', ')}, got ${encoding}`)
     out.encoding = encoding as Encoding
   }
   if (has('language')) {

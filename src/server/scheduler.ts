@@ -56,7 +56,8 @@ export class FairScheduler {
   private turn = 0
 
   constructor(concurrency = 1) {
-    if (!Number.isInteger(concurrency) || concurrency < 1) throw new WhisperStreamError('usage', `concurrency must be a positive integer, got ${concurrency}`)
+    if (!Number.isInteger(concurrency) || concurrency < 1)
+      throw new WhisperStreamError('usage', `concurrency must be a positive integer, got ${concurrency}`)
     this.concurrency = concurrency
   }
 

@@ -196,7 +196,8 @@ export class StreamSession {
   }
 
   private async start(frame: Partial<StreamOptions>): Promise<void> {
-    if (this.state !== 'waiting') throw new ProtocolError('unsupported-message', 'the session has already started; send start once, before any audio')
+    if (this.state !== 'waiting')
+      throw new ProtocolError('unsupported-message', 'the session has already started; send start once, before any audio')
     this.state = 'starting'
     this.options = {...defaultStreamOptions, ...this.query, ...frame}
     const {encoding, sample_rate: rate} = this.options
@@ -262,7 +263,8 @@ export class StreamSession {
     if (this.state !== 'running') return
     if (this.decoderInput) {
       this.decoderInput.write(bytes)
-      if (this.decoderInput.writableLength > this.backlogCapBytes()) throw new ProtocolError('overloaded', 'the audio decoder cannot keep up')
+      if (this.decoderInput.writableLength > this.backlogCapBytes())
+        throw new ProtocolError('overloaded', 'the audio decoder cannot keep up')
       return
     }
     const assembler = this.assembler!

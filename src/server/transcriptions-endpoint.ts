@@ -109,7 +109,10 @@ export function handleTranscription(req: IncomingMessage, res: ServerResponse, c
       result = await job
     } catch (error) {
       if (!failure) {
-        if (isWhisperStreamError(error) && (error.code === 'input-undecodable' || error.code === 'ffmpeg-failed' || error.code === 'usage')) {
+        if (
+          isWhisperStreamError(error) &&
+          (error.code === 'input-undecodable' || error.code === 'ffmpeg-failed' || error.code === 'usage')
+        ) {
           failure = new RequestError(400, error.line, 'file', 'invalid_audio')
         } else failure = new RequestError(500, isWhisperStreamError(error) ? error.line : String(error))
       }
@@ -132,7 +135,8 @@ function transcribe(file: Readable, fields: Map<string, string>, ctx: Transcript
     throw new RequestError(400, `response_format must be one of ${responseFormats.join(', ')}`, 'response_format')
   }
   const language = fields.get('language') || undefined
-  if (language !== undefined && !/^[a-z]{2,3}$/i.test(language)) throw new RequestError(400, `language must be a code like en, got ${language}`, 'language')
+  if (language !== undefined && !/^[a-z]{2,3}$/i.test(language))
+    throw new RequestError(400, `language must be a code like en, got ${language}`, 'language')
   const {tokenizer, preprocessor} = ctx.engine.model
   const lane = ctx.scheduler.lane('transcription')
   const prompt = fields.get('prompt')?.trim()
@@ -167,7 +171,10 @@ function transcribe(file: Readable, fields: Map<string, string>, ctx: Transcript
 }
 
 function render(format: ResponseFormat, job: Job, task: string): {body: string; type: string} {
-  const text = job.segments.map((s) => s.text.trim()).filter(Boolean).join(' ')
+  const text = job.segments
+    .map((s) => s.text.trim())
+    .filter(Boolean)
+    .join(' ')
   switch (format) {
     case 'json':
       return {body: JSON.stringify({text}), type: 'application/json'}

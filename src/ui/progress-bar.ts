@@ -70,9 +70,16 @@ export class ProgressBar {
     const now = this.now()
     switch (event.type) {
       case 'start': {
-        this.files.set(event.file, {total: event.total, startedAt: now, resumedFrom: event.resumedFrom, bytes: event.resumedFrom, lastDraw: 0})
+        this.files.set(event.file, {
+          total: event.total,
+          startedAt: now,
+          resumedFrom: event.resumedFrom,
+          bytes: event.resumedFrom,
+          lastDraw: 0,
+        })
         if (this.tty) this.draw(event.file, now)
-        else if (event.resumedFrom > 0) this.stream.write(`resuming ${event.file} at ${formatBytes(event.resumedFrom)} of ${formatBytes(event.total)}\n`)
+        else if (event.resumedFrom > 0)
+          this.stream.write(`resuming ${event.file} at ${formatBytes(event.resumedFrom)} of ${formatBytes(event.total)}\n`)
         break
       }
       case 'progress': {
@@ -84,7 +91,9 @@ export class ProgressBar {
       }
       case 'retry': {
         if (this.tty) this.stream.write('\n')
-        this.stream.write(`connection lost in ${event.file} at ${formatBytes(event.bytes)}; resuming in ${(event.delayMs / 1000).toFixed(1)} s\n`)
+        this.stream.write(
+          `connection lost in ${event.file} at ${formatBytes(event.bytes)}; resuming in ${(event.delayMs / 1000).toFixed(1)} s\n`,
+        )
         break
       }
       case 'done': {

@@ -50,14 +50,16 @@ export function statusSegments({state, model, keys}: Pick<StatusLineProps, 'stat
   if (state.stepMs !== undefined) segments.push({text: `step ${Math.round(state.stepMs)} ms`, priority: 4})
   if (state.rtf !== undefined) segments.push({text: `rtf ${state.rtf.toFixed(2)}`, color: state.rtf > 1 ? 'red' : undefined, priority: 5})
   segments.push({text: model, color: 'cyan', priority: 3})
-  if (keys && phase !== 'stopping' && phase !== 'stopped') segments.push({text: paused ? 'p resume · q quit' : 'p pause · q quit', dim: true, priority: 5.5})
+  if (keys && phase !== 'stopping' && phase !== 'stopped')
+    segments.push({text: paused ? 'p resume · q quit' : 'p pause · q quit', dim: true, priority: 5.5})
   return segments
 }
 
 /** Drops the least important segments until the line fits `columns`. */
 export function fitSegments(segments: Segment[], columns: number): Segment[] {
   const kept = [...segments]
-  const width = (list: Segment[]): number => list.reduce((sum, s) => sum + s.text.length, 0) + SEPARATOR.length * Math.max(0, list.length - 1)
+  const width = (list: Segment[]): number =>
+    list.reduce((sum, s) => sum + s.text.length, 0) + SEPARATOR.length * Math.max(0, list.length - 1)
   while (kept.length > 1 && width(kept) > columns) {
     let lowest = 0
     for (let i = 1; i < kept.length; i++) if (kept[i].priority < kept[lowest].priority) lowest = i

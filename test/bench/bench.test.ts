@@ -126,7 +126,25 @@ describe('runBench at a tiny size', () => {
 describe('whisper-stream bench (CLI)', () => {
   it('prints JSON on stdout, progress on stderr, and writes the HTML report', async () => {
     const out = path.join(work, 'report.html')
-    const result = await execa('node', [path.join(repoRoot, 'bin/run.js'), 'bench', '--model', model, '--scenario', 'stream', '--minutes', '0.05', '--threads', '1', '--json', '--out', out], {reject: false})
+    const result = await execa(
+      'node',
+      [
+        path.join(repoRoot, 'bin/run.js'),
+        'bench',
+        '--model',
+        model,
+        '--scenario',
+        'stream',
+        '--minutes',
+        '0.05',
+        '--threads',
+        '1',
+        '--json',
+        '--out',
+        out,
+      ],
+      {reject: false},
+    )
     expect(result.exitCode, result.stderr).toBe(0)
     const json = JSON.parse(result.stdout) as BenchReport
     expect(json.scenarios).toEqual(['stream'])

@@ -33,9 +33,15 @@ describe('oclif manifest', () => {
     expect(Object.keys(manifest.commands).sort()).toEqual(ids)
     for (const id of ids) {
       const entry = manifest.commands[id]!
-      const module = (await import(pathToFileURL(path.join(repoRoot, ...entry.relativePath)).href)) as {default: {flags?: object; baseFlags?: object; enableJsonFlag?: boolean; args?: object}}
+      const module = (await import(pathToFileURL(path.join(repoRoot, ...entry.relativePath)).href)) as {
+        default: {flags?: object; baseFlags?: object; enableJsonFlag?: boolean; args?: object}
+      }
       const command = module.default
-      const declared = new Set([...Object.keys(command.baseFlags ?? {}), ...Object.keys(command.flags ?? {}), ...(command.enableJsonFlag ? ['json'] : [])])
+      const declared = new Set([
+        ...Object.keys(command.baseFlags ?? {}),
+        ...Object.keys(command.flags ?? {}),
+        ...(command.enableJsonFlag ? ['json'] : []),
+      ])
       expect(Object.keys(entry.flags).sort(), id).toEqual([...declared].sort())
       expect(Object.keys(entry.args).sort(), id).toEqual(Object.keys(command.args ?? {}).sort())
     }

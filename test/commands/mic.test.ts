@@ -58,7 +58,10 @@ function waitFor(read: () => string, predicate: (text: string) => boolean, ms: n
 beforeAll(async () => {
   ;[model, audio] = await Promise.all([
     testModel('mini'),
-    speechWithPauses(['Hello there, this is the microphone test.', 'Here is a second sentence to transcribe.', 'And a third one, to keep it talking.'], 0.8),
+    speechWithPauses(
+      ['Hello there, this is the microphone test.', 'Here is a second sentence to transcribe.', 'And a third one, to keep it talking.'],
+      0.8,
+    ),
     buildIfStale(),
   ])
   work = fs.mkdtempSync(path.join(tmpdir(), 'ws-mic-'))
@@ -84,18 +87,35 @@ describe('mic in a terminal (TUI)', () => {
     })
     const exited = new Promise<number>((resolve) => term.onExit(({exitCode}) => resolve(exitCode)))
     try {
-      await waitFor(() => stripAnsi(screen), (text) => text.includes('● REC') && text.includes('mini'), 20_000, 'the status line')
+      await waitFor(
+        () => stripAnsi(screen),
+        (text) => text.includes('● REC') && text.includes('mini'),
+        20_000,
+        'the status line',
+      )
       // The first committed line appears while the later sentences are still being "spoken".
-      await waitFor(() => stripAnsi(screen), (text) => /\[0:0\d\] \S/.test(text), 20_000, 'a committed line')
+      await waitFor(
+        () => stripAnsi(screen),
+        (text) => /\[0:0\d\] \S/.test(text),
+        20_000,
+        'a committed line',
+      )
       term.write('q')
-      const code = await Promise.race([exited, new Promise<number>((_, reject) => setTimeout(() => reject(new Error('no exit after q')), 15_000))])
+      const code = await Promise.race([
+        exited,
+        new Promise<number>((_, reject) => setTimeout(() => reject(new Error('no exit after q')), 15_000)),
+      ])
       const text = stripAnsi(screen)
       expect(code).toBe(0)
       expect(text).toMatch(/p pause · q quit/)
       expect(text).toMatch(/■ stopped/)
       // eslint-disable-next-line no-control-regex -- the escape character is what the test looks for
       expect(screen).not.toMatch(/\u001B\[[\d;]*m/) // no colour or dim escapes at all
-      const finals = fs.readFileSync(out, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as {type: string; text: string})
+      const finals = fs
+        .readFileSync(out, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as {type: string; text: string})
       expect(finals.length).toBeGreaterThan(0)
       for (const event of finals) expect(event.type).toBe('final')
       // Every committed line on the screen is in the file.
@@ -112,10 +132,16 @@ describe('mic in a terminal (TUI)', () => {
 
 describe('mic through a pipe', () => {
   it('--json writes the JSON lines of transcribe --stream, finals included', async () => {
-    const result = await execa('node', [bin, 'mic', '--json', '--model', model, '--input-format', 'wav', '--device', audio], {reject: false, timeout: 60_000})
+    const result = await execa('node', [bin, 'mic', '--json', '--model', model, '--input-format', 'wav', '--device', audio], {
+      reject: false,
+      timeout: 60_000,
+    })
     expect(result.stderr).toBe('')
     expect(result.exitCode).toBe(0)
-    const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as {type: string; id?: number; start: number; end: number})
+    const events = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as {type: string; id?: number; start: number; end: number})
     const finals = events.filter((event) => event.type === 'final')
     expect(finals.length).toBeGreaterThan(0)
     expect(finals.map((event) => event.id)).toEqual(finals.map((_, i) => i))
@@ -140,7 +166,11 @@ describe('mic through a pipe', () => {
   })
 
   it('--out with an unknown extension is a usage error', async () => {
-    const result = await execa('node', [bin, 'mic', '--model', model, '--input-format', 'lavfi', '--device', 'anullsrc', '--out', path.join(work, 'x.doc')], {reject: false})
+    const result = await execa(
+      'node',
+      [bin, 'mic', '--model', model, '--input-format', 'lavfi', '--device', 'anullsrc', '--out', path.join(work, 'x.doc')],
+      {reject: false},
+    )
     expect(result.exitCode).toBe(2)
     expect(result.stderr).toMatch(/cannot tell the format/)
   })
@@ -148,7 +178,23 @@ describe('mic through a pipe', () => {
 
 describe('mic --out that cannot be written', () => {
   it('is one line and exit 1 before capture starts', async () => {
-    const result = await execa('node', [bin, 'mic', '--input-format', 'lavfi', '--device', 'sine=frequency=440:duration=1', '--model', await testModel('mini'), '--json', '--out', '/nonexistent-dir/x.srt'], {reject: false})
+    const result = await execa(
+      'node',
+      [
+        bin,
+        'mic',
+        '--input-format',
+        'lavfi',
+        '--device',
+        'sine=frequency=440:duration=1',
+        '--model',
+        await testModel('mini'),
+        '--json',
+        '--out',
+        '/nonexistent-dir/x.srt',
+      ],
+      {reject: false},
+    )
     expect(result.exitCode).toBe(1)
     expect(result.stderr.trim().split('\n')).toEqual([expect.stringContaining('cannot write /nonexistent-dir/x.srt')])
   })
@@ -156,12 +202,18 @@ describe('mic --out that cannot be written', () => {
   it('a disk that fills while it runs is one line and exit 1; stdout keeps what was committed', async () => {
     const full = path.join(work, 'full.jsonl')
     fs.symlinkSync('/dev/full', full)
-    const result = await execa('node', [bin, 'mic', '--json', '--model', model, '--input-format', 'wav', '--device', audio, '--out', full], {
-      reject: false,
-      timeout: 60_000,
-    })
+    const result = await execa(
+      'node',
+      [bin, 'mic', '--json', '--model', model, '--input-format', 'wav', '--device', audio, '--out', full],
+      {
+        reject: false,
+        timeout: 60_000,
+      },
+    )
     expect(result.exitCode).toBe(1)
-    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^whisper-stream: cannot write the output: no space left on device \(ENOSPC\)/)])
+    expect(result.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^whisper-stream: cannot write the output: no space left on device \(ENOSPC\)/),
+    ])
     for (const line of result.stdout.split('\n').filter(Boolean)) expect(JSON.parse(line)).toHaveProperty('type')
   })
 })

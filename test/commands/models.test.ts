@@ -15,7 +15,13 @@ let cache: string
 function buildIfStale(): Promise<unknown> | undefined {
   const target = path.join(repoRoot, 'dist/src/commands/models/pull.js')
   const built = fs.existsSync(target) ? fs.statSync(target).mtimeMs : 0
-  const sources = ['src/engine/store', 'src/commands/models', 'src/ui/progress-bar.ts', 'models/registry.ts', 'src/engine/errors.ts'].flatMap((p) => {
+  const sources = [
+    'src/engine/store',
+    'src/commands/models',
+    'src/ui/progress-bar.ts',
+    'models/registry.ts',
+    'src/engine/errors.ts',
+  ].flatMap((p) => {
     const full = path.join(repoRoot, p)
     return fs.statSync(full).isDirectory() ? fs.readdirSync(full).map((f) => path.join(full, f)) : [full]
   })
@@ -37,7 +43,15 @@ beforeAll(async () => {
   // The generated test model when a colleague's generator has made it, else small stand-in files.
   const mini = testModelDir('mini')
   if (fs.existsSync(mini)) {
-    for (const file of ['config.json', 'generation_config.json', 'preprocessor_config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/encoder_model.onnx', 'onnx/decoder_model_merged.onnx'])
+    for (const file of [
+      'config.json',
+      'generation_config.json',
+      'preprocessor_config.json',
+      'tokenizer.json',
+      'tokenizer_config.json',
+      'onnx/encoder_model.onnx',
+      'onnx/decoder_model_merged.onnx',
+    ])
       hub.addRepo(REPO, {[file]: fs.readFileSync(path.join(mini, file))})
   } else hub.addRepo(REPO, fakeModelFiles())
   hub.addRepo('private/model', fakeModelFiles())
@@ -67,7 +81,9 @@ describe('whisper-stream models', () => {
 
     const list = await cli(['models', 'list', '--json'])
     expect(list.exitCode).toBe(0)
-    const {models} = JSON.parse(list.stdout) as {models: {name: string; downloaded: boolean; dtypes: string[]; size: number; path?: string}[]}
+    const {models} = JSON.parse(list.stdout) as {
+      models: {name: string; downloaded: boolean; dtypes: string[]; size: number; path?: string}[]
+    }
     expect(models.find((m) => m.name === 'tiny.en')).toMatchObject({downloaded: true, dtypes: ['fp32'], path: dir})
     expect(models.find((m) => m.name === 'tiny.en')!.size).toBeGreaterThan(0)
     expect(models.find((m) => m.name === 'base')).toMatchObject({downloaded: false, dtypes: []})
@@ -93,7 +109,9 @@ describe('whisper-stream models', () => {
   it('offline: nothing reaches the server, one line says how to get the model', async () => {
     const result = await cli(['models', 'pull', 'tiny.en'], {HF_HUB_OFFLINE: '1'})
     expect(result.exitCode).toBe(4)
-    expect(result.stderr).toMatch(/^whisper-stream: Model tiny.en \(fp32\) is not in the cache.*\(run `whisper-stream models pull tiny.en` while online\)$/)
+    expect(result.stderr).toMatch(
+      /^whisper-stream: Model tiny.en \(fp32\) is not in the cache.*\(run `whisper-stream models pull tiny.en` while online\)$/,
+    )
     expect(result.stderr).not.toMatch(/\n\s+at /) // no stack trace
     expect(hub.requests).toHaveLength(0)
   })

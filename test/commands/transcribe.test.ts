@@ -46,7 +46,16 @@ describe('transcribe with WHISPER_STREAM_DEBUG=timings', () => {
     const timed = await cli(['transcribe', wav, '--model', model], {env: {WHISPER_STREAM_DEBUG: 'timings', HF_HUB_OFFLINE: '1'}})
     expect(timed.exitCode).toBe(0)
     expect(timed.stdout).toBe(plain.stdout)
-    const phases = ['node bootstrap', 'command ready', 'model resolve', 'tokenizer', 'session encoder', 'session decoder', 'first output', 'exit']
+    const phases = [
+      'node bootstrap',
+      'command ready',
+      'model resolve',
+      'tokenizer',
+      'session encoder',
+      'session decoder',
+      'first output',
+      'exit',
+    ]
     const lines = timed.stderr.split('\n')
     const at = phases.map((phase) => lines.findIndex((line) => line.includes(phase)))
     expect(at.every((index) => index > 0)).toBe(true)

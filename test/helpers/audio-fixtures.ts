@@ -20,15 +20,7 @@ const RECIPE_VERSION = 2
 const RATE = 16_000
 
 export type FixtureKind =
-  | 'mp3'
-  | 'ogg'
-  | 'mp4-video'
-  | 'video-no-audio'
-  | 'wav-44k-stereo'
-  | 'wav-8k'
-  | 'garbage'
-  | 'empty'
-  | 'truncated-mp3'
+  'mp3' | 'ogg' | 'mp4-video' | 'video-no-audio' | 'wav-44k-stereo' | 'wav-8k' | 'garbage' | 'empty' | 'truncated-mp3'
 
 const extensions: Record<FixtureKind, string> = {
   mp3: 'mp3',
@@ -46,7 +38,10 @@ const ffmpegArgs = ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y']
 
 /** Returns the cached file for `key`, making it with `make(tmpPath)` first if needed. */
 async function cached(key: unknown[], ext: string, make: (tmp: string) => Promise<void>): Promise<string> {
-  const hash = createHash('sha256').update(JSON.stringify([RECIPE_VERSION, ...key])).digest('hex').slice(0, 20)
+  const hash = createHash('sha256')
+    .update(JSON.stringify([RECIPE_VERSION, ...key]))
+    .digest('hex')
+    .slice(0, 20)
   const name = `${String(key[0])}-${hash}.${ext}`.replace(/[^\w.-]/g, '_')
   const path = join(fixturesDir, name)
   if (existsSync(path)) return path
@@ -117,11 +112,27 @@ export async function fixture(kind: FixtureKind, source?: string): Promise<strin
         return ffmpeg(['-i', input!, '-c:a', 'libvorbis', '-q:a', '4', tmp])
       case 'mp4-video':
         return ffmpeg([
-          '-i', input!,
-          '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=10',
-          '-map', '1:v', '-map', '0:a', '-shortest',
+          '-i',
+          input!,
+          '-f',
+          'lavfi',
+          '-i',
+          'testsrc=size=160x120:rate=10',
+          '-map',
+          '1:v',
+          '-map',
+          '0:a',
+          '-shortest',
           // AAC at 48 kHz as in real videos; at 16 kHz ffmpeg 5.1 decodes 48 ms of end padding (1024-sample frames).
-          '-c:v', 'mpeg4', '-c:a', 'aac', '-ar', '48000', '-b:a', '96k', tmp,
+          '-c:v',
+          'mpeg4',
+          '-c:a',
+          'aac',
+          '-ar',
+          '48000',
+          '-b:a',
+          '96k',
+          tmp,
         ])
       case 'video-no-audio':
         return ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=10:duration=1', '-c:v', 'mpeg4', tmp])

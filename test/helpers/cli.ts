@@ -19,13 +19,28 @@ const env = {WHISPER_STREAM_DEBUG: '', NO_COLOR: '1', WHISPER_STREAM_MODEL: '', 
 
 /** Runs the CLI to the end; never rejects (look at exitCode). Generous timeout, no timing assertions. */
 export async function cli(args: string[], options: Options = {}): Promise<{exitCode: number | undefined; stdout: string; stderr: string}> {
-  const result = await execa('node', [binRun, ...args], {reject: false, timeout: 90_000, env, extendEnv: true, stripFinalNewline: false, ...options})
+  const result = await execa('node', [binRun, ...args], {
+    reject: false,
+    timeout: 90_000,
+    env,
+    extendEnv: true,
+    stripFinalNewline: false,
+    ...options,
+  })
   return {exitCode: result.exitCode, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '')}
 }
 
 /** Starts the CLI with piped stdio for tests that signal it or close its pipes. */
 export function spawnCli(args: string[], options: Options = {}): ResultPromise<{reject: false; buffer: true; stdin: 'pipe'}> {
-  return execa('node', [binRun, ...args], {reject: false, timeout: 90_000, env, extendEnv: true, stripFinalNewline: false, stdin: 'pipe', ...options}) as never
+  return execa('node', [binRun, ...args], {
+    reject: false,
+    timeout: 90_000,
+    env,
+    extendEnv: true,
+    stripFinalNewline: false,
+    stdin: 'pipe',
+    ...options,
+  }) as never
 }
 
 /** Resolves once `child` has written `count` complete lines to stdout (returns what it saw so far). */
@@ -45,7 +60,11 @@ export function waitForLines(child: {stdout: NodeJS.ReadableStream | null}, coun
 }
 
 /** Exactly one line on stderr, no stack trace, and the documented exit code. */
-export function expectOneLineError(result: {exitCode?: number; stderr: unknown; stdout?: unknown}, exitCode: number, pattern?: RegExp): void {
+export function expectOneLineError(
+  result: {exitCode?: number; stderr: unknown; stdout?: unknown},
+  exitCode: number,
+  pattern?: RegExp,
+): void {
   const stderr = String(result.stderr)
   expect(stderr.trimEnd().split('\n'), stderr).toHaveLength(1)
   expect(stderr).toMatch(/^whisper-stream: \S/)
@@ -69,7 +88,10 @@ export interface JsonEvent {
 export function parseEvents(stdout: string): JsonEvent[] {
   if (stdout === '') return []
   expect(stdout.endsWith('\n'), `output ends mid-line: ${JSON.stringify(stdout.slice(-80))}`).toBe(true)
-  const events = stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as JsonEvent)
+  const events = stdout
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line) as JsonEvent)
   let nextId = 0
   let lastStart = -Infinity
   for (const event of events) {
@@ -95,7 +117,21 @@ export async function longSpeech(source: string, seconds: number): Promise<strin
   if (existsSync(out)) return out
   await mkdir(fixturesDir, {recursive: true})
   const tmp = `${out}.tmp-${process.pid}.wav`
-  await execa('ffmpeg', ['-nostdin', '-loglevel', 'error', '-y', '-stream_loop', '-1', '-i', source, '-t', String(seconds), '-c:a', 'pcm_s16le', tmp])
+  await execa('ffmpeg', [
+    '-nostdin',
+    '-loglevel',
+    'error',
+    '-y',
+    '-stream_loop',
+    '-1',
+    '-i',
+    source,
+    '-t',
+    String(seconds),
+    '-c:a',
+    'pcm_s16le',
+    tmp,
+  ])
   await execa('mv', [tmp, out])
   return out
 }

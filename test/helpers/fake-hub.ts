@@ -50,7 +50,10 @@ export async function startFakeHub(options: {root: string; token?: string; lfsTh
   const requests: LoggedRequest[] = []
   const lfs = new Map<string, string>() // sha256 → absolute file path
 
-  const commitOf = (repo: string) => createHash('sha1').update(`commit:${repo}:${listFiles(path.join(root, repo)).join(',')}`).digest('hex')
+  const commitOf = (repo: string) =>
+    createHash('sha1')
+      .update(`commit:${repo}:${listFiles(path.join(root, repo)).join(',')}`)
+      .digest('hex')
   const isLfs = (file: string, size: number) => file.endsWith('.onnx') || file.endsWith('.onnx_data') || size > lfsThreshold
   const served = (file: string, data: Buffer) => {
     if (!corrupted.has(file) || data.length === 0) return data
@@ -161,7 +164,9 @@ function listFiles(dir: string, prefix = ''): string[] {
   if (!fs.existsSync(dir)) return []
   return fs
     .readdirSync(dir, {withFileTypes: true})
-    .flatMap((entry) => (entry.isDirectory() ? listFiles(path.join(dir, entry.name), `${prefix}${entry.name}/`) : [`${prefix}${entry.name}`]))
+    .flatMap((entry) =>
+      entry.isDirectory() ? listFiles(path.join(dir, entry.name), `${prefix}${entry.name}/`) : [`${prefix}${entry.name}`],
+    )
     .sort()
 }
 

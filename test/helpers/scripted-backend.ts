@@ -27,7 +27,33 @@ export interface Script {
 /** The generator's seeded PRNG (mulberry32), so every seeded thing in the project draws the same way. */
 export const rng = mulberry32
 
-const VOCAB = ['the', 'a', 'stream', 'whisper', 'Hello,', 'world.', 'model', 'is', 'fast', 'token', 'window', 'slides', 'over', 'audio', 'and', 'it', 'commits', 'words', 'once', "don't", 'again', 'yes', 'no', 'ten', 'eleven']
+const VOCAB = [
+  'the',
+  'a',
+  'stream',
+  'whisper',
+  'Hello,',
+  'world.',
+  'model',
+  'is',
+  'fast',
+  'token',
+  'window',
+  'slides',
+  'over',
+  'audio',
+  'and',
+  'it',
+  'commits',
+  'words',
+  'once',
+  "don't",
+  'again',
+  'yes',
+  'no',
+  'ten',
+  'eleven',
+]
 
 /** A random stream: utterances of sentences, pauses between utterances of pauseMs. */
 export function makeScript(seed: number, seconds: number, options: {pauseMs?: [number, number]; leadMs?: number} = {}): Script {
@@ -169,7 +195,12 @@ export class ScriptedBackend implements AsrBackend {
       const from = words[k - 1].end
       const repeated = 3 + Math.floor(r() * 6)
       const step = Math.max(1, Math.floor((end - start - from) / repeated))
-      const garbage = Array.from({length: repeated}, (_, i) => ({text: ' la', start: from + i * step, end: from + (i + 1) * step, tokens: [7]}))
+      const garbage = Array.from({length: repeated}, (_, i) => ({
+        text: ' la',
+        start: from + i * step,
+        end: from + (i + 1) * step,
+        tokens: [7],
+      }))
       return {words: [...words.slice(0, k), ...garbage], segmentEnds: segmentEnds.filter((e) => e <= from), truncated: true}
     }
     if (words.length > 1 && r() < cap) {
@@ -213,4 +244,8 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** Normalized ground truth text: the words joined as the finals join them. */
-export const textOf = (words: ReadonlyArray<{text: string}>): string => words.map((w) => w.text).join('').trim()
+export const textOf = (words: ReadonlyArray<{text: string}>): string =>
+  words
+    .map((w) => w.text)
+    .join('')
+    .trim()

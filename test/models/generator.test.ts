@@ -27,8 +27,7 @@ async function listFiles(dir: string, prefix = ''): Promise<string[]> {
 
 /** Deterministic pseudo-audio features: different `kind` → clearly different input. */
 function features(mels: number, kind: number): Float32Array {
-  return new Float32Array(mels * 3000).map((_, i) =>
-    kind === 0 ? Math.sin(i * 0.01) : Math.cos(i * 0.37) * 2 + ((i % 3000) / 3000 - 0.5))
+  return new Float32Array(mels * 3000).map((_, i) => (kind === 0 ? Math.sin(i * 0.01) : Math.cos(i * 0.37) * 2 + ((i % 3000) / 3000 - 0.5)))
 }
 
 const ids = (values: number[]) => new ort.Tensor('int64', BigInt64Array.from(values.map(BigInt)), [1, values.length])
@@ -66,23 +65,41 @@ describe('generateModel', () => {
   it('writes the Hugging Face layout, merged or split', async () => {
     const common = ['config.json', 'generation_config.json', 'preprocessor_config.json', 'tokenizer.json', 'tokenizer_config.json']
     expect(await listFiles(await testModel('mini'))).toEqual(
-      [...common, 'onnx/decoder_model_merged.onnx', 'onnx/encoder_model.onnx'].sort())
+      [...common, 'onnx/decoder_model_merged.onnx', 'onnx/encoder_model.onnx'].sort(),
+    )
     expect(await listFiles(await testModel('mini-split'))).toEqual(
-      [...common, 'onnx/decoder_model.onnx', 'onnx/decoder_with_past_model.onnx', 'onnx/encoder_model.onnx'].sort())
+      [...common, 'onnx/decoder_model.onnx', 'onnx/decoder_with_past_model.onnx', 'onnx/encoder_model.onnx'].sort(),
+    )
   })
 
   it('writes config files with Whisper special-token ids', async () => {
     const en = await testModel('mini')
     const config = await readJson(path.join(en, 'config.json'))
-    expect(config).toMatchObject({model_type: 'whisper', d_model: 64, num_mel_bins: 80, vocab_size: 51864, decoder_start_token_id: 50257, eos_token_id: 50256})
+    expect(config).toMatchObject({
+      model_type: 'whisper',
+      d_model: 64,
+      num_mel_bins: 80,
+      vocab_size: 51864,
+      decoder_start_token_id: 50257,
+      eos_token_id: 50256,
+    })
     const gen = await readJson(path.join(en, 'generation_config.json'))
-    expect(gen).toMatchObject({no_timestamps_token_id: 50362, prev_sot_token_id: 50360, begin_suppress_tokens: [220, 50256], is_multilingual: false})
+    expect(gen).toMatchObject({
+      no_timestamps_token_id: 50362,
+      prev_sot_token_id: 50360,
+      begin_suppress_tokens: [220, 50256],
+      is_multilingual: false,
+    })
     expect(gen.suppress_tokens).toContain(1) // '"'
     const ml = await testModel('mini-multilingual-128')
     expect(await readJson(path.join(ml, 'config.json'))).toMatchObject({num_mel_bins: 128, vocab_size: 51866, eos_token_id: 50257})
     const mlGen = await readJson(path.join(ml, 'generation_config.json'))
     expect(Object.keys(mlGen.lang_to_id)).toHaveLength(100)
-    expect(mlGen).toMatchObject({decoder_start_token_id: 50258, no_timestamps_token_id: 50364, task_to_id: {translate: 50359, transcribe: 50360}})
+    expect(mlGen).toMatchObject({
+      decoder_start_token_id: 50258,
+      no_timestamps_token_id: 50364,
+      task_to_id: {translate: 50359, transcribe: 50360},
+    })
     expect(mlGen.lang_to_id['<|en|>']).toBe(50259)
     expect(mlGen.lang_to_id['<|yue|>']).toBe(50358)
     expect((await readJson(path.join(ml, 'preprocessor_config.json'))).feature_size).toBe(128)
@@ -90,7 +107,10 @@ describe('generateModel', () => {
 })
 
 describe('tokenizer files', () => {
-  for (const [name, sot, eot, noTs, ts0] of [['mini', 50257, 50256, 50362, 50363], ['mini-multilingual-128', 50258, 50257, 50364, 50365]] as const) {
+  for (const [name, sot, eot, noTs, ts0] of [
+    ['mini', 50257, 50256, 50362, 50363],
+    ['mini-multilingual-128', 50258, 50257, 50364, 50365],
+  ] as const) {
     it(`round-trips text and keeps Whisper's ids (${name})`, async () => {
       const dir = await testModel(name)
       const tok = new Tokenizer(await readJson(path.join(dir, 'tokenizer.json')), await readJson(path.join(dir, 'tokenizer_config.json')))
@@ -128,8 +148,14 @@ describe('onnxruntime sessions', () => {
     const dir = await testModel('mini')
     const enc = await ort.InferenceSession.create(path.join(dir, 'onnx/encoder_model.onnx'))
     const dec = await ort.InferenceSession.create(path.join(dir, 'onnx/decoder_model_merged.onnx'))
-    const past = Array.from({length: LAYERS}, (_, i) => [...kvNames('past_key_values', i, 'decoder'), ...kvNames('past_key_values', i, 'encoder')]).flat()
-    const present = Array.from({length: LAYERS}, (_, i) => [...kvNames('present', i, 'decoder'), ...kvNames('present', i, 'encoder')]).flat()
+    const past = Array.from({length: LAYERS}, (_, i) => [
+      ...kvNames('past_key_values', i, 'decoder'),
+      ...kvNames('past_key_values', i, 'encoder'),
+    ]).flat()
+    const present = Array.from({length: LAYERS}, (_, i) => [
+      ...kvNames('present', i, 'decoder'),
+      ...kvNames('present', i, 'encoder'),
+    ]).flat()
     expect(dec.inputNames).toEqual(['input_ids', 'encoder_hidden_states', ...past, 'use_cache_branch'])
     expect(dec.outputNames).toEqual(['logits', ...present])
     const meta = Object.fromEntries(dec.inputMetadata.map((m: any) => [m.name, m]))
@@ -160,7 +186,8 @@ describe('onnxruntime sessions', () => {
         use_cache_branch: new ort.Tensor('bool', [true], [1]),
       }
       // Cross-attention K/V come from the first (no-cache) call; cached calls return empty ones, as Optimum's merge does.
-      for (const p of past) feeds[p] = p.includes('.encoder.') ? full[p.replace('past_key_values', 'present')] : out[p.replace('past_key_values', 'present')]
+      for (const p of past)
+        feeds[p] = p.includes('.encoder.') ? full[p.replace('past_key_values', 'present')] : out[p.replace('past_key_values', 'present')]
       out = await dec.run(feeds)
       const V = 51864
       const expected = (full.logits.data as Float32Array).subarray(pos * V, (pos + step) * V)
@@ -179,7 +206,10 @@ describe('onnxruntime sessions', () => {
     const withPast = await ort.InferenceSession.create(path.join(dir, 'onnx/decoder_with_past_model.onnx'))
     const layer = (f: (i: number) => string[]) => Array.from({length: LAYERS}, (_, i) => f(i)).flat()
     expect(noPast.inputNames).toEqual(['input_ids', 'encoder_hidden_states'])
-    expect(noPast.outputNames).toEqual(['logits', ...layer((i) => [...kvNames('present', i, 'decoder'), ...kvNames('present', i, 'encoder')])])
+    expect(noPast.outputNames).toEqual([
+      'logits',
+      ...layer((i) => [...kvNames('present', i, 'decoder'), ...kvNames('present', i, 'encoder')]),
+    ])
     const pastNames = layer((i) => [...kvNames('past_key_values', i, 'decoder'), ...kvNames('past_key_values', i, 'encoder')])
     expect(withPast.inputNames).toEqual(['input_ids', ...pastNames])
     expect(withPast.outputNames).toEqual(['logits', ...layer((i) => kvNames('present', i, 'decoder'))])
@@ -191,7 +221,9 @@ describe('onnxruntime sessions', () => {
     for (const p of pastNames) feeds[p] = first[p.replace('past_key_values', 'present')]
     const second = await withPast.run(feeds)
     const ref = await merged.run({
-      input_ids: ids(tokens), encoder_hidden_states: states, use_cache_branch: new ort.Tensor('bool', [false], [1]),
+      input_ids: ids(tokens),
+      encoder_hidden_states: states,
+      use_cache_branch: new ort.Tensor('bool', [false], [1]),
       ...Object.fromEntries(pastNames.map((p) => [p, emptyCache()])),
     })
     const V = 51864
@@ -200,7 +232,10 @@ describe('onnxruntime sessions', () => {
 })
 
 describe('transformers.js', () => {
-  const cases: Array<[TestModelName, number]> = [['mini', 80], ['mini-multilingual-128', 128]]
+  const cases: Array<[TestModelName, number]> = [
+    ['mini', 80],
+    ['mini-multilingual-128', 128],
+  ]
   for (const [name, mels] of cases) {
     it(`loads ${name} offline and generates tokens that depend on the audio`, async () => {
       const dir = await testModel(name)
@@ -209,7 +244,11 @@ describe('transformers.js', () => {
       const model = await AutoModelForSpeechSeq2Seq.from_pretrained(path.basename(dir), {dtype: 'fp32'})
       try {
         const run = async (kind: number): Promise<number[]> => {
-          const out = await model.generate({inputs: new Tensor('float32', features(mels, kind), [1, mels, 3000]), max_new_tokens: 8, ...(mels === 128 ? {language: 'en'} : {})} as any)
+          const out = await model.generate({
+            inputs: new Tensor('float32', features(mels, kind), [1, mels, 3000]),
+            max_new_tokens: 8,
+            ...(mels === 128 ? {language: 'en'} : {}),
+          } as any)
           return ((out as Tensor).tolist() as bigint[][])[0].map(Number)
         }
         const a = await run(0)

@@ -69,12 +69,20 @@ beforeAll(async () => {
     speechWithPauses(['the witness keeps talking while others misbehave.', 'every final must still arrive in order.'], 0.8),
   ])
   const pcm = await readPcm(wav)
-  server = await startServeChild(modelDir, ['--max-frame-bytes', String(MAX_FRAME), '--idle-timeout', String(IDLE_TIMEOUT_S), '--max-sessions', '64'])
+  server = await startServeChild(modelDir, [
+    '--max-frame-bytes',
+    String(MAX_FRAME),
+    '--idle-timeout',
+    String(IDLE_TIMEOUT_S),
+    '--max-sessions',
+    '64',
+  ])
   target.url = server.url
   witness = new Witness(server.url.replace('http', 'ws'), pcm, {speed: 1.5})
   await witness.start()
   // Warm up (first inferences size onnxruntime's arenas) before the baseline.
-  for (let i = 0; i < 100 && !witness.messages.some((m) => m.type === 'final'); i++) await new Promise((resolve) => setTimeout(resolve, 100))
+  for (let i = 0; i < 100 && !witness.messages.some((m) => m.type === 'final'); i++)
+    await new Promise((resolve) => setTimeout(resolve, 100))
   rssBefore = rssMiB(server.pid)
 })
 
@@ -126,7 +134,9 @@ describe(`serve under fuzz clients (seed ${seed})`, () => {
     // Node's warning for listeners piling up on one AbortSignal (one per inference step, before the fix).
     expect(server!.lines.filter((line) => /MaxListenersExceeded|memory leak/i.test(line))).toEqual([])
     const rssAfter = rssMiB(server!.pid)
-    console.log(`server RSS ${rssBefore} MiB after warm-up, ${rssAfter} MiB after ${results.length} cases; witness ${w.audioSeconds.toFixed(1)} s audio, ${w.finals} finals`)
+    console.log(
+      `server RSS ${rssBefore} MiB after warm-up, ${rssAfter} MiB after ${results.length} cases; witness ${w.audioSeconds.toFixed(1)} s audio, ${w.finals} finals`,
+    )
     expect(rssAfter).toBeLessThan(rssBefore + RSS_GROWTH_LIMIT_MIB)
     expect(server!.exit).toBeUndefined()
     // SIGTERM is the documented shutdown: exit 0.

@@ -10,7 +10,12 @@ let pcm: Float32Array
 
 beforeAll(async () => {
   pcm = await readPcm(await speech('testing the limits of the server.'))
-  server = await serve({maxSessions: 3, maxPayload: 64 * 1024, token: 'sesame', limits: {idleTimeoutMs: 1500, maxBufferedBytes: 1 << 20, maxBacklogSeconds: 10}})
+  server = await serve({
+    maxSessions: 3,
+    maxPayload: 64 * 1024,
+    token: 'sesame',
+    limits: {idleTimeoutMs: 1500, maxBufferedBytes: 1 << 20, maxBacklogSeconds: 10},
+  })
 })
 afterAll(async () => server?.close())
 
@@ -77,7 +82,9 @@ describe('serve limits and errors', () => {
   })
 
   it('a foreign browser Origin is refused with 403; the same origin is accepted', async () => {
-    await expect(connect(streamUrl(server), {headers: {...auth.headers, origin: 'http://evil.example'}}).opened).rejects.toMatchObject({status: 403})
+    await expect(connect(streamUrl(server), {headers: {...auth.headers, origin: 'http://evil.example'}}).opened).rejects.toMatchObject({
+      status: 403,
+    })
     const same = connect(streamUrl(server), {headers: {...auth.headers, origin: server.url}})
     await same.opened
     same.ws.close()
@@ -137,10 +144,12 @@ describe('serve shutdown', () => {
     expect(messages.some((m) => m.type === 'final')).toBe(true)
     expect(messages.at(-1)?.type).toBe('done')
     expect(closeCode).toBe(1001)
-    await expect(new Promise((resolve, reject) => {
-      const ws = new WebSocket(streamUrl(own))
-      ws.on('open', resolve)
-      ws.on('error', reject)
-    })).rejects.toThrow()
+    await expect(
+      new Promise((resolve, reject) => {
+        const ws = new WebSocket(streamUrl(own))
+        ws.on('open', resolve)
+        ws.on('error', reject)
+      }),
+    ).rejects.toThrow()
   })
 })

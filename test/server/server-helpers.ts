@@ -81,7 +81,7 @@ export async function sendPcm(ws: WebSocket, pcm: Float32Array, options: {frameS
     const part = pcm.slice(offset, offset + frame)
     ws.send(Buffer.from(part.buffer))
     if (options.realtime) {
-      const due = started + ((offset + frame) / 16) // ms at 16 kHz
+      const due = started + (offset + frame) / 16 // ms at 16 kHz
       const wait = due - performance.now()
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
     } else if (offset % (frame * 10) === 0) {

@@ -22,7 +22,11 @@ describe('serve /v1/stream', () => {
     await client.opened
     client.ws.send(JSON.stringify({type: 'start', encoding: 'f32le', sample_rate: 16000, step_ms: 500}))
     const ready = await client.waitFor('ready')
-    expect(ready).toMatchObject({type: 'ready', model: expect.any(String), options: {encoding: 'f32le', sample_rate: 16000, step_ms: 500, vad: true}})
+    expect(ready).toMatchObject({
+      type: 'ready',
+      model: expect.any(String),
+      options: {encoding: 'f32le', sample_rate: 16000, step_ms: 500, vad: true},
+    })
     await sendPcm(client.ws, pcm)
     client.ws.send(JSON.stringify({type: 'end'}))
     const {messages, closeCode} = await client.closed
@@ -41,7 +45,8 @@ describe('serve /v1/stream', () => {
     await client.opened
     // 16 kHz → 48 kHz by repeating samples (fine for a test), as s16le.
     const bytes = Buffer.alloc(pcm.length * 3 * 2)
-    for (let i = 0; i < pcm.length; i++) for (let k = 0; k < 3; k++) bytes.writeInt16LE(Math.round(Math.max(-1, Math.min(1, pcm[i])) * 32767), (i * 3 + k) * 2)
+    for (let i = 0; i < pcm.length; i++)
+      for (let k = 0; k < 3; k++) bytes.writeInt16LE(Math.round(Math.max(-1, Math.min(1, pcm[i])) * 32767), (i * 3 + k) * 2)
     for (let offset = 0; offset < bytes.length; offset += 9600) client.ws.send(bytes.subarray(offset, offset + 9601)) // odd sizes
     client.ws.send(JSON.stringify({type: 'end'}))
     const {messages, closeCode} = await client.closed

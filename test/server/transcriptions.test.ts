@@ -32,12 +32,24 @@ describe('POST /v1/audio/transcriptions', () => {
 
   it('verbose_json: task, language, duration, text, segments with ids, times and tokens', async () => {
     const res = await post({response_format: 'verbose_json', language: 'en', prompt: 'Foxes.'})
-    const body = (await res.json()) as {task: string; language: string; duration: number; text: string; segments: Array<Record<string, unknown>>}
+    const body = (await res.json()) as {
+      task: string
+      language: string
+      duration: number
+      text: string
+      segments: Array<Record<string, unknown>>
+    }
     expect(body).toMatchObject({task: 'transcribe', language: 'en', text: expect.any(String)})
     expect(body.duration).toBeGreaterThan(1)
     expect(body.segments.length).toBeGreaterThan(0)
     body.segments.forEach((segment, i) => {
-      expect(segment).toMatchObject({id: i, start: expect.any(Number), end: expect.any(Number), text: expect.any(String), tokens: expect.any(Array)})
+      expect(segment).toMatchObject({
+        id: i,
+        start: expect.any(Number),
+        end: expect.any(Number),
+        text: expect.any(String),
+        tokens: expect.any(Array),
+      })
     })
   })
 
@@ -67,7 +79,7 @@ describe('POST /v1/audio/transcriptions', () => {
     expect(await garbage.json()).toMatchObject({error: {code: 'invalid_audio'}})
     const big = await post({}, Buffer.alloc(3 << 20, 1), 'big.wav')
     expect(big.status).toBe(413)
-    expect(((await fetch(`${server.url}/health`)).status)).toBe(200)
+    expect((await fetch(`${server.url}/health`)).status).toBe(200)
   })
 
   it('GET /health and /v1/models name the loaded model', async () => {

@@ -36,7 +36,10 @@ describe('TranscriptView', () => {
   it('wraps long lines to the width', () => {
     const text = 'word '.repeat(20).trim()
     const view = render(<TranscriptView finals={[line(0, text, 0)]} partial="" width={30} color />)
-    const lines = view.lastFrame()!.split('\n').filter((l) => l.trim() !== '')
+    const lines = view
+      .lastFrame()!
+      .split('\n')
+      .filter((l) => l.trim() !== '')
     expect(lines.length).toBeGreaterThan(3)
     for (const l of lines) expect(l.length).toBeLessThanOrEqual(30)
     view.unmount()

@@ -49,7 +49,15 @@ export default class ModelsList extends BaseCommand {
       }
     })
     for (const found of byRepo.values())
-      models.push({name: found.repo, repo: found.repo, known: false, downloaded: found.dtypes.length > 0, dtypes: found.dtypes, size: found.size, path: found.snapshot})
+      models.push({
+        name: found.repo,
+        repo: found.repo,
+        known: false,
+        downloaded: found.dtypes.length > 0,
+        dtypes: found.dtypes,
+        size: found.size,
+        path: found.snapshot,
+      })
     if (!this.jsonEnabled()) this.printTable(models, cache)
     return {cache, models}
   }
@@ -67,7 +75,13 @@ export default class ModelsList extends BaseCommand {
     ])
     const header = ['NAME', 'REPOSITORY', 'DOWNLOADED', 'SIZE']
     const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)))
-    for (const row of [header, ...rows]) this.log(row.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd())
+    for (const row of [header, ...rows])
+      this.log(
+        row
+          .map((cell, column) => cell.padEnd(widths[column]))
+          .join('  ')
+          .trimEnd(),
+      )
     this.log(`\ncache: ${cache}`)
   }
 }

@@ -14,10 +14,13 @@ export default class ModelsPull extends BaseCommand {
   ]
   static override enableJsonFlag = true
   static override args = {
-    name: Args.string({description: 'Known name (see `models list`) or Hugging Face repo id owner/name[@revision]', default: DEFAULT_MODEL}),
+    name: Args.string({
+      description: 'Known name (see `models list`) or Hugging Face repo id owner/name[@revision]',
+      default: DEFAULT_MODEL,
+    }),
   }
   static override flags = {
-    dtype: Flags.string({description: 'Weight precision to download (default: the model\'s own default)', options: [...DTYPES]}),
+    dtype: Flags.string({description: "Weight precision to download (default: the model's own default)", options: [...DTYPES]}),
     revision: Flags.string({description: 'Branch, tag or commit', default: 'main'}),
   }
 

@@ -9,7 +9,10 @@ export default class ModelsRm extends BaseCommand {
   static override summary = 'Delete a model from the Hugging Face cache.'
   static override description =
     "Removes the whole cache folder of the model's repository (every dtype and revision), including files other tools downloaded into it. Never touches the network."
-  static override examples = ['<%= config.bin %> <%= command.id %> tiny.en', '<%= config.bin %> <%= command.id %> onnx-community/whisper-base']
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> tiny.en',
+    '<%= config.bin %> <%= command.id %> onnx-community/whisper-base',
+  ]
   static override args = {
     name: Args.string({description: 'Known name or Hugging Face repo id owner/name', required: true}),
   }

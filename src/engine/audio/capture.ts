@@ -11,7 +11,17 @@ export interface CaptureSource {
 }
 
 /** ffmpeg input formats that are live devices: read as they come, never paced with -re. */
-export const deviceFormats: ReadonlySet<string> = new Set(['pulse', 'alsa', 'avfoundation', 'dshow', 'oss', 'jack', 'openal', 'sndio', 'android_camera'])
+export const deviceFormats: ReadonlySet<string> = new Set([
+  'pulse',
+  'alsa',
+  'avfoundation',
+  'dshow',
+  'oss',
+  'jack',
+  'openal',
+  'sndio',
+  'android_camera',
+])
 
 const LIST_TIMEOUT_MS = 10_000
 
@@ -45,7 +55,10 @@ export const sourceLabel = (source: CaptureSource): string => `${source.inputFor
 export async function captureCandidates(options: CaptureOptions = {}): Promise<CaptureSource[]> {
   const {device, inputFormat} = options
   if (inputFormat) {
-    if (!device) throw new WhisperStreamError('usage', `--input-format ${inputFormat} needs --device`, {hint: 'name the device, filter or file to read, e.g. --device "sine=frequency=440" with lavfi'})
+    if (!device)
+      throw new WhisperStreamError('usage', `--input-format ${inputFormat} needs --device`, {
+        hint: 'name the device, filter or file to read, e.g. --device "sine=frequency=440" with lavfi',
+      })
     return [{inputFormat, input: device}]
   }
   const platform = options.platform ?? process.platform
@@ -78,7 +91,13 @@ export async function openCapture(options: CaptureOptions = {}): Promise<Capture
   const failures: Array<{source: CaptureSource; error: WhisperStreamError}> = []
   for (const source of candidates) {
     const realtime = !deviceFormats.has(source.inputFormat)
-    const stream = openAudio({input: source.input, inputFormat: source.inputFormat, ffmpegPath: options.ffmpegPath, realtime, signal: options.signal})
+    const stream = openAudio({
+      input: source.input,
+      inputFormat: source.inputFormat,
+      ffmpegPath: options.ffmpegPath,
+      realtime,
+      signal: options.signal,
+    })
     const iterator = stream[Symbol.asyncIterator]()
     let first: IteratorResult<Float32Array>
     try {
@@ -107,16 +126,24 @@ async function* resume(first: IteratorResult<Float32Array>, rest: AsyncIterator<
 function captureError(failures: Array<{source: CaptureSource; error: WhisperStreamError}>, options: CaptureOptions): WhisperStreamError {
   const reasons = failures.map(({source, error}) => `${source.inputFormat} '${source.input}': ${reason(error, source)}`).join('; ')
   const all = failures.map(({error}) => error.message).join(' ')
-  const what = options.inputFormat && !deviceFormats.has(options.inputFormat) ? `cannot open ${options.inputFormat} input '${options.device}'` : 'cannot open the microphone'
+  const what =
+    options.inputFormat && !deviceFormats.has(options.inputFormat)
+      ? `cannot open ${options.inputFormat} input '${options.device}'`
+      : 'cannot open the microphone'
   let hint: string
-  if (/busy|resource temporarily unavailable/i.test(all)) hint = 'another program is using the device; close it or pick another with --device'
+  if (/busy|resource temporarily unavailable/i.test(all))
+    hint = 'another program is using the device; close it or pick another with --device'
   else if (/permission denied|not permitted|not authori[sz]ed|access denied/i.test(all)) {
-    hint = (options.platform ?? process.platform) === 'darwin'
-      ? 'allow microphone access for your terminal in System Settings → Privacy & Security → Microphone'
-      : 'your user may not have access to audio devices (e.g. add it to the "audio" group)'
+    hint =
+      (options.platform ?? process.platform) === 'darwin'
+        ? 'allow microphone access for your terminal in System Settings → Privacy & Security → Microphone'
+        : 'your user may not have access to audio devices (e.g. add it to the "audio" group)'
   } else if (options.inputFormat && !deviceFormats.has(options.inputFormat)) hint = 'check the --device value for that --input-format'
   else hint = 'is a microphone connected? list devices with --list-devices and pick one with --device'
-  const detail = failures.length === 1 && what.includes(`'${failures[0].source.input}'`) ? `: ${reason(failures[0].error, failures[0].source)}` : ` (${reasons})`
+  const detail =
+    failures.length === 1 && what.includes(`'${failures[0].source.input}'`)
+      ? `: ${reason(failures[0].error, failures[0].source)}`
+      : ` (${reasons})`
   return new WhisperStreamError('input-missing', `${what}${detail}`, {hint, cause: failures.at(-1)?.error})
 }
 
@@ -126,7 +153,8 @@ function reason(error: WhisperStreamError, source: CaptureSource): string {
   const message = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message
   const detail = message.replace(new RegExp(`^${escape(source.input)}: `), '')
   // pa_simple_new's error when no PulseAudio (or PipeWire-pulse) server runs.
-  if (source.inputFormat === 'pulse' && /No such process|Connection refused|Connection terminated/i.test(detail)) return 'no PulseAudio server'
+  if (source.inputFormat === 'pulse' && /No such process|Connection refused|Connection terminated/i.test(detail))
+    return 'no PulseAudio server'
   return detail
 }
 
@@ -140,8 +168,18 @@ export async function listCaptureDevices(options: {ffmpegPath?: string; platform
     const {output} = await runFfmpeg(ffmpegPath, ['-f', 'avfoundation', '-list_devices', 'true', '-i', ''])
     const lines = output.split('\n')
     const from = lines.findIndex((line) => /AVFoundation audio devices/.test(line))
-    const devices = from < 0 ? [] : lines.slice(from + 1).map((line) => /\]\s*\[(\d+)\]\s*(.+)$/.exec(line)).filter((m) => m !== null)
-    return section('AVFoundation audio devices (use --device INDEX or NAME)', devices.map((m) => `${m[1]}  ${m[2].trim()}`), output)
+    const devices =
+      from < 0
+        ? []
+        : lines
+            .slice(from + 1)
+            .map((line) => /\]\s*\[(\d+)\]\s*(.+)$/.exec(line))
+            .filter((m) => m !== null)
+    return section(
+      'AVFoundation audio devices (use --device INDEX or NAME)',
+      devices.map((m) => `${m[1]}  ${m[2].trim()}`),
+      output,
+    )
   }
   if (platform === 'win32') {
     const names = await listDshowAudio(ffmpegPath)
@@ -150,16 +188,28 @@ export async function listCaptureDevices(options: {ffmpegPath?: string; platform
   const parts: string[] = []
   for (const format of ['pulse', 'alsa']) {
     const {output} = await runFfmpeg(ffmpegPath, ['-sources', format])
-    const lines = output.split('\n').map((line) => line.trimEnd()).filter((line) => line.trim() !== '' && !/^Auto-detected sources/.test(line))
+    const lines = output
+      .split('\n')
+      .map((line) => line.trimEnd())
+      .filter((line) => line.trim() !== '' && !/^Auto-detected sources/.test(line))
     const devices = lines.filter((line) => /^\s*\*?\s*\S/.test(line) && !/Cannot list|error|not supported/i.test(line))
-    parts.push(section(`${format} sources (use --device NAME${format === 'alsa' ? ' --input-format alsa' : ''})`, devices.map((line) => line.trim()), lines.join(' ')))
+    parts.push(
+      section(
+        `${format} sources (use --device NAME${format === 'alsa' ? ' --input-format alsa' : ''})`,
+        devices.map((line) => line.trim()),
+        lines.join(' '),
+      ),
+    )
   }
   return parts.join('\n')
 }
 
 function section(title: string, devices: string[], diagnostics: string): string {
   if (devices.length > 0) return `${title}:\n${devices.map((d) => `  ${d}`).join('\n')}\n`
-  const why = diagnostics.split('\n').map((line) => line.trim()).find((line) => /cannot|error|not/i.test(line))
+  const why = diagnostics
+    .split('\n')
+    .map((line) => line.trim())
+    .find((line) => /cannot|error|not/i.test(line))
   return `${title}:\n  (none found${why ? `: ${why}` : ''})\n`
 }
 

@@ -287,7 +287,8 @@ class FfmpegAudioStream implements AudioStream {
     this.stopReason = reason
     this.releaseInput()
     this.output.destroy(new Error('audio stream stopped'))
-    if (this.process && !this.processExited) this.kill() // its exit settles `done`
+    if (this.process && !this.processExited)
+      this.kill() // its exit settles `done`
     else if (this.process) this.succeed(reason)
     // Not spawned and not about to be: nothing to reap. (If fluent is preparing the spawn, the 'start'
     // handler kills the child and its exit settles `done`; start() itself checks stopReason.)
@@ -337,7 +338,10 @@ export async function checkFile(path: string): Promise<void> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'EACCES') {
-      throw new WhisperStreamError('input-missing', `cannot read ${path}: permission denied`, {hint: 'check the file permissions', cause: error})
+      throw new WhisperStreamError('input-missing', `cannot read ${path}: permission denied`, {
+        hint: 'check the file permissions',
+        cause: error,
+      })
     }
     throw new WhisperStreamError('input-missing', `no such file: ${path}`, {hint: 'check the path', cause: error})
   }

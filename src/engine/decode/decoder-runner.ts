@@ -28,17 +28,12 @@ export interface DecoderRunner {
   next(token: number): Promise<Float32Array>
 }
 
-export type DecoderSessions =
-  | {layout: 'merged'; merged: Session}
-  | {layout: 'split'; decoder: Session; decoderWithPast: Session}
+export type DecoderSessions = {layout: 'merged'; merged: Session} | {layout: 'split'; decoder: Session; decoderWithPast: Session}
 
-const firstSession = (sessions: DecoderSessions): Session =>
-  sessions.layout === 'merged' ? sessions.merged : sessions.decoderWithPast
+const firstSession = (sessions: DecoderSessions): Session => (sessions.layout === 'merged' ? sessions.merged : sessions.decoderWithPast)
 
-const pastName = (layer: number, kind: 'decoder' | 'encoder', part: 'key' | 'value'): string =>
-  `past_key_values.${layer}.${kind}.${part}`
-const presentName = (layer: number, kind: 'decoder' | 'encoder', part: 'key' | 'value'): string =>
-  `present.${layer}.${kind}.${part}`
+const pastName = (layer: number, kind: 'decoder' | 'encoder', part: 'key' | 'value'): string => `past_key_values.${layer}.${kind}.${part}`
+const presentName = (layer: number, kind: 'decoder' | 'encoder', part: 'key' | 'value'): string => `present.${layer}.${kind}.${part}`
 
 const idsTensor = (tokens: readonly number[]): Tensor => {
   const data = new BigInt64Array(tokens.length)
@@ -68,7 +63,8 @@ function truncatePositions(tensor: Tensor, length: number): Tensor {
   const [batch, heads, positions, headDim] = tensor.dims as [number, number, number, number]
   if (length >= positions) return tensor
   const source = tensor.data as Float32Array | Uint16Array
-  const kept = source instanceof Float32Array ? new Float32Array(batch * heads * length * headDim) : new Uint16Array(batch * heads * length * headDim)
+  const kept =
+    source instanceof Float32Array ? new Float32Array(batch * heads * length * headDim) : new Uint16Array(batch * heads * length * headDim)
   for (let head = 0; head < batch * heads; head++) {
     const from = head * positions * headDim
     kept.set(source.subarray(from, from + length * headDim), head * length * headDim)
@@ -112,7 +108,12 @@ class DecoderIo {
 }
 
 /** A call with no past: the merged decoder's no-cache branch, or the split layout's first decoder. */
-function noPastCall(sessions: DecoderSessions, io: DecoderIo, tokens: readonly number[], encoderHidden: Tensor): {session: Session; feeds: Feeds} {
+function noPastCall(
+  sessions: DecoderSessions,
+  io: DecoderIo,
+  tokens: readonly number[],
+  encoderHidden: Tensor,
+): {session: Session; feeds: Feeds} {
   const feeds: Feeds = {input_ids: idsTensor(tokens), encoder_hidden_states: encoderHidden}
   if (sessions.layout === 'split') return {session: sessions.decoder, feeds}
   io.emptyPast(feeds)
@@ -180,7 +181,9 @@ export class CachedDecoder implements DecoderRunner {
     const current = this.#nextFetches['logits']
     if (current && current.dims[2] === vocab) return
     this.#nextFetches['logits'] =
-      first.type === 'float16' ? new Tensor('float16', new Uint16Array(vocab), [1, 1, vocab]) : new Tensor('float32', new Float32Array(vocab), [1, 1, vocab])
+      first.type === 'float16'
+        ? new Tensor('float16', new Uint16Array(vocab), [1, 1, vocab])
+        : new Tensor('float32', new Float32Array(vocab), [1, 1, vocab])
   }
 
   /** Allocated once per runner (the frame count is fixed by the encoder), so no window allocates them. */
@@ -192,7 +195,8 @@ export class CachedDecoder implements DecoderRunner {
     const size = heads * frames * headDim
     const dims = [1, heads, frames, headDim]
     for (const name of crossPresent) {
-      this.#firstFetches[name] = empty.type === 'float16' ? new Tensor('float16', new Uint16Array(size), dims) : new Tensor('float32', new Float32Array(size), dims)
+      this.#firstFetches[name] =
+        empty.type === 'float16' ? new Tensor('float16', new Uint16Array(size), dims) : new Tensor('float32', new Float32Array(size), dims)
     }
   }
 

@@ -31,11 +31,7 @@ export interface GreedyResult {
 }
 
 /** Temperature-0 decoding: the arg-max token after Whisper's logit rules, one token a call. */
-export async function greedyDecode(
-  decoder: DecoderRunner,
-  encoderHidden: Tensor,
-  options: GreedyOptions,
-): Promise<GreedyResult> {
+export async function greedyDecode(decoder: DecoderRunner, encoderHidden: Tensor, options: GreedyOptions): Promise<GreedyResult> {
   const generated: number[] = []
   const draft = options.draft?.slice(0, Math.max(0, options.maxNewTokens - 1)) ?? []
   // While `drafted` is set, row i of it holds the logits after draft[0, i), already in the cache.

@@ -45,8 +45,7 @@ export function parseTimestamped(tokens: readonly number[], timestampBegin: numb
     }
   }
   const open = text.length > 0 ? {tokens: text, start: start ?? lastClosed ?? 0, end: undefined} : undefined
-  const endsWithSingleTimestamp =
-    tokens.length >= 2 && tokens.at(-1)! >= timestampBegin && tokens.at(-2)! < timestampBegin
+  const endsWithSingleTimestamp = tokens.length >= 2 && tokens.at(-1)! >= timestampBegin && tokens.at(-2)! < timestampBegin
   // Nothing closed, or speech ended cleanly inside the window: the window is consumed whole.
   const whole = lastClosed === undefined || (endsWithSingleTimestamp && !truncated)
   return {segments, open, seekIndex: whole ? undefined : lastClosed}

@@ -127,22 +127,12 @@ export class WindowTranscriber {
   }
 
   /** Transcribes `audio[0, length)` (at most 30 s; the rest of the model input is padding). */
-  transcribe(
-    audio: Float32Array,
-    length: number,
-    prompt: readonly number[],
-    limits: TranscribeLimits = {},
-  ): Promise<WindowResult> {
+  transcribe(audio: Float32Array, length: number, prompt: readonly number[], limits: TranscribeLimits = {}): Promise<WindowResult> {
     const work = (): Promise<WindowResult> => this.#transcribe(audio, length, prompt, limits)
     return this.#gate ? this.#gate.run(work, limits.signal) : work()
   }
 
-  async #transcribe(
-    audio: Float32Array,
-    length: number,
-    prompt: readonly number[],
-    limits: TranscribeLimits,
-  ): Promise<WindowResult> {
+  async #transcribe(audio: Float32Array, length: number, prompt: readonly number[], limits: TranscribeLimits): Promise<WindowResult> {
     const features = this.#mel.compute(audio, length)
     if (this.#features?.data !== features) this.#features = {...this.model.featuresInput(features), data: features}
     this.#features.update()

@@ -57,9 +57,7 @@ export class LogMel {
     this.window = periodicHann(config.nFft)
     this.filters = toSparse(melFiltersFor(config))
     if (this.filters.nMels !== this.nMels || this.filters.nFreq !== this.fft.bins)
-      throw new RangeError(
-        `mel filters are [${this.filters.nMels}][${this.filters.nFreq}], expected [${this.nMels}][${this.fft.bins}]`,
-      )
+      throw new RangeError(`mel filters are [${this.filters.nMels}][${this.filters.nFreq}], expected [${this.nMels}][${this.fft.bins}]`)
     this.padded = new Float32Array(config.nSamples + 2 * this.pad)
     this.power = new Float64Array(this.fft.bins)
     this.output = new Float32Array(this.nMels * this.nFrames)

@@ -15,9 +15,7 @@ export function hertzToMelSlaney(hz: number): number {
 
 /** Mel → Hz on the Slaney scale, with the same float operations as transformers.js. */
 export function melToHertzSlaney(mel: number): number {
-  return mel >= MIN_LOG_MEL
-    ? MIN_LOG_HERTZ * Math.exp((Math.log(6.4) / 27) * (mel - MIN_LOG_MEL))
-    : (200 * mel) / 3
+  return mel >= MIN_LOG_MEL ? MIN_LOG_HERTZ * Math.exp((Math.log(6.4) / 27) * (mel - MIN_LOG_MEL)) : (200 * mel) / 3
 }
 
 function linspace(start: number, end: number, num: number): Float64Array {
@@ -30,13 +28,7 @@ function linspace(start: number, end: number, num: number): Float64Array {
  * librosa `mel(htk=False, norm="slaney")` and HF `mel_filter_bank(..., "slaney", "slaney")`.
  * Returns `nMels` rows of `nFreq` weights (mel-major).
  */
-export function melFilterBank(
-  nFreq: number,
-  nMels: number,
-  minHz: number,
-  maxHz: number,
-  samplingRate: number,
-): Float64Array[] {
+export function melFilterBank(nFreq: number, nMels: number, minHz: number, maxHz: number, samplingRate: number): Float64Array[] {
   if (nFreq < 2) throw new RangeError(`nFreq must be >= 2, got ${nFreq}`)
   if (minHz > maxHz) throw new RangeError(`minHz ${minHz} > maxHz ${maxHz}`)
   const melFreqs = linspace(hertzToMelSlaney(minHz), hertzToMelSlaney(maxHz), nMels + 2)

@@ -47,8 +47,7 @@ function positiveInt(json: Json, key: string, file: string, fallback?: number): 
 function finiteNumber(json: Json, key: string, file: string, fallback: number): number {
   const value = json[key]
   if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value))
-    throw corrupt(file, key, `must be a number, got ${JSON.stringify(value)}`)
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw corrupt(file, key, `must be a number, got ${JSON.stringify(value)}`)
   return value
 }
 
@@ -56,13 +55,11 @@ function numberMatrix(value: unknown, file: string): Float64Array[] {
   if (!Array.isArray(value) || value.length === 0) throw corrupt(file, 'mel_filters', 'must be a non-empty 2-D array')
   const width = Array.isArray(value[0]) ? value[0].length : -1
   return value.map((row: unknown, r) => {
-    if (!Array.isArray(row) || row.length !== width)
-      throw corrupt(file, 'mel_filters', `row ${r} must be an array of ${width} numbers`)
+    if (!Array.isArray(row) || row.length !== width) throw corrupt(file, 'mel_filters', `row ${r} must be an array of ${width} numbers`)
     const out = new Float64Array(width)
     for (let c = 0; c < width; c++) {
       const x: unknown = row[c]
-      if (typeof x !== 'number' || !Number.isFinite(x))
-        throw corrupt(file, 'mel_filters', `[${r}][${c}] must be a number`)
+      if (typeof x !== 'number' || !Number.isFinite(x)) throw corrupt(file, 'mel_filters', `[${r}][${c}] must be a number`)
       out[c] = x
     }
     return out
@@ -75,8 +72,7 @@ function melMajor(value: unknown, nMels: number, nFreq: number, file: string): F
   const rows = m.length
   const cols = m[0].length
   if (rows === nMels && cols === nFreq) return m
-  if (rows === nFreq && cols === nMels)
-    return Array.from({length: nMels}, (_, j) => Float64Array.from({length: nFreq}, (_, k) => m[k][j]))
+  if (rows === nFreq && cols === nMels) return Array.from({length: nMels}, (_, j) => Float64Array.from({length: nFreq}, (_, k) => m[k][j]))
   throw corrupt(file, 'mel_filters', `has shape [${rows}][${cols}], expected [${nMels}][${nFreq}] or [${nFreq}][${nMels}]`)
 }
 

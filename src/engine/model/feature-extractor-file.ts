@@ -12,15 +12,23 @@ export async function readFeatureExtractorConfig(dir: string): Promise<Preproces
   if (preprocessor) return parsePreprocessorConfig(preprocessor, 'preprocessor_config.json')
   const processor = await readJsonFile(dir, 'processor_config.json', false)
   if (!processor) {
-    throw new WhisperStreamError('model-missing', `model file missing: ${dir}/preprocessor_config.json (nor is there a processor_config.json)`, {
-      hint: 'the model directory is incomplete; pull the model again (whisper-stream models pull NAME)',
-    })
+    throw new WhisperStreamError(
+      'model-missing',
+      `model file missing: ${dir}/preprocessor_config.json (nor is there a processor_config.json)`,
+      {
+        hint: 'the model directory is incomplete; pull the model again (whisper-stream models pull NAME)',
+      },
+    )
   }
   const nested = processor['feature_extractor']
   if (typeof nested !== 'object' || nested === null || Array.isArray(nested)) {
-    throw new WhisperStreamError('model-corrupt', 'processor_config.json: "feature_extractor" must be an object holding the feature extractor\'s settings', {
-      hint: 'the model directory does not look like a Hugging Face Whisper export',
-    })
+    throw new WhisperStreamError(
+      'model-corrupt',
+      'processor_config.json: "feature_extractor" must be an object holding the feature extractor\'s settings',
+      {
+        hint: 'the model directory does not look like a Hugging Face Whisper export',
+      },
+    )
   }
   return parsePreprocessorConfig(nested, 'processor_config.json (feature_extractor)')
 }

@@ -5,9 +5,7 @@ import {WhisperStreamError} from '../errors.js'
 
 export type {Dtype}
 
-export type DecoderFiles =
-  | {layout: 'merged'; merged: string}
-  | {layout: 'split'; decoder: string; decoderWithPast: string}
+export type DecoderFiles = {layout: 'merged'; merged: string} | {layout: 'split'; decoder: string; decoderWithPast: string}
 
 export interface ModelFiles {
   dir: string

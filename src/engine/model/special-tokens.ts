@@ -22,11 +22,7 @@ const MULTILINGUAL_VOCAB = 51865
 
 const languageToken = /^<\|([a-z]{2,3}|haw|yue)\|>$/
 
-export function readSpecialTokens(
-  generation: GenerationConfig,
-  config: WhisperConfig,
-  tokenizer: WhisperTokenizer,
-): SpecialTokens {
+export function readSpecialTokens(generation: GenerationConfig, config: WhisperConfig, tokenizer: WhisperTokenizer): SpecialTokens {
   const id = (token: string): number | undefined => tokenizer.tokenToId(token)
   const noTimestamps = generation.noTimestampsTokenId ?? id('<|notimestamps|>')
   if (noTimestamps === undefined) {
@@ -42,9 +38,13 @@ export function readSpecialTokens(
   }
   const firstTimestamp = tokenizer.idToToken(timestampBegin)
   if (firstTimestamp !== undefined && firstTimestamp !== '<|0.00|>') {
-    throw new WhisperStreamError('model-mismatch', `tokenizer.json: token ${timestampBegin} is "${firstTimestamp}", expected <|0.00|> (the first timestamp after no_timestamps_token_id ${noTimestamps})`, {
-      hint: 'tokenizer.json does not match generation_config.json',
-    })
+    throw new WhisperStreamError(
+      'model-mismatch',
+      `tokenizer.json: token ${timestampBegin} is "${firstTimestamp}", expected <|0.00|> (the first timestamp after no_timestamps_token_id ${noTimestamps})`,
+      {
+        hint: 'tokenizer.json does not match generation_config.json',
+      },
+    )
   }
 
   const languages = new Map<string, number>()

@@ -49,9 +49,13 @@ export class WhisperModel {
     }
     const tokenizer = await timed('tokenizer', () => WhisperTokenizer.load(dir))
     if (tokenizer.size > config.vocabSize) {
-      throw new WhisperStreamError('model-mismatch', `tokenizer.json has ${tokenizer.size} tokens but config.json's vocab_size is ${config.vocabSize}`, {
-        hint: 'the tokenizer belongs to another model; pull the model again',
-      })
+      throw new WhisperStreamError(
+        'model-mismatch',
+        `tokenizer.json has ${tokenizer.size} tokens but config.json's vocab_size is ${config.vocabSize}`,
+        {
+          hint: 'the tokenizer belongs to another model; pull the model again',
+        },
+      )
     }
     const special = readSpecialTokens(generation, config, tokenizer)
     const sessionOptions = {threads: options.threads}
@@ -110,9 +114,10 @@ export class WhisperModel {
   }
 
   async release(): Promise<void> {
-    const sessions = this.decoderSessions.layout === 'merged'
-      ? [this.decoderSessions.merged]
-      : [this.decoderSessions.decoder, this.decoderSessions.decoderWithPast]
+    const sessions =
+      this.decoderSessions.layout === 'merged'
+        ? [this.decoderSessions.merged]
+        : [this.decoderSessions.decoder, this.decoderSessions.decoderWithPast]
     await Promise.all([this.encoder, ...sessions].map((session) => session.release()))
   }
 
@@ -131,11 +136,20 @@ export class WhisperModel {
     const headDim = dModel / decoderHeads
     expect(this.encoder, ['input_features'], this.files.encoder)
     const encoderDims = (name: string, dims: DimCheck[]): void => checkDims(this.encoder, name, dims, this.files.encoder)
-    encoderDims('input_features', [[1, melBins, 'num_mel_bins'], [2, this.inputFrames, '2 × max_source_positions']])
-    encoderDims('last_hidden_state', [[1, maxSourcePositions, 'max_source_positions'], [2, dModel, 'd_model']])
+    encoderDims('input_features', [
+      [1, melBins, 'num_mel_bins'],
+      [2, this.inputFrames, '2 × max_source_positions'],
+    ])
+    encoderDims('last_hidden_state', [
+      [1, maxSourcePositions, 'max_source_positions'],
+      [2, dModel, 'd_model'],
+    ])
     const last = this.config.decoderLayers - 1
     const past = [`past_key_values.${last}.decoder.key`, `past_key_values.${last}.encoder.value`]
-    const pastDims: DimCheck[] = [[1, decoderHeads, 'decoder_attention_heads'], [3, headDim, 'd_model / decoder_attention_heads']]
+    const pastDims: DimCheck[] = [
+      [1, decoderHeads, 'decoder_attention_heads'],
+      [3, headDim, 'd_model / decoder_attention_heads'],
+    ]
     const decoderDims = (session: Session, file: string, withPast: boolean): void => {
       checkDims(session, 'encoder_hidden_states', [[2, dModel, 'd_model']], file)
       checkDims(session, 'logits', [[2, vocabSize, 'vocab_size']], file)
@@ -145,13 +159,20 @@ export class WhisperModel {
       const file = this.files.decoder.layout === 'merged' ? this.files.decoder.merged : 'decoder_model_merged'
       expect(this.decoderSessions.merged, ['input_ids', 'encoder_hidden_states', 'use_cache_branch', ...past], file)
       if (this.decoderSessions.merged.inputNames.includes(`past_key_values.${last + 1}.decoder.key`)) {
-        throw new WhisperStreamError('model-mismatch', `${file} has more decoder layers than config.json's decoder_layers (${this.config.decoderLayers})`, {
-          hint: 'config.json belongs to another model; pull the model again',
-        })
+        throw new WhisperStreamError(
+          'model-mismatch',
+          `${file} has more decoder layers than config.json's decoder_layers (${this.config.decoderLayers})`,
+          {
+            hint: 'config.json belongs to another model; pull the model again',
+          },
+        )
       }
       decoderDims(this.decoderSessions.merged, file, true)
     } else {
-      const [decoder, withPast] = this.files.decoder.layout === 'split' ? [this.files.decoder.decoder, this.files.decoder.decoderWithPast] : ['decoder_model', 'decoder_with_past_model']
+      const [decoder, withPast] =
+        this.files.decoder.layout === 'split'
+          ? [this.files.decoder.decoder, this.files.decoder.decoderWithPast]
+          : ['decoder_model', 'decoder_with_past_model']
       expect(this.decoderSessions.decoder, ['input_ids', 'encoder_hidden_states'], decoder)
       expect(this.decoderSessions.decoderWithPast, ['input_ids', ...past], withPast)
       decoderDims(this.decoderSessions.decoder, decoder, false)
@@ -173,9 +194,13 @@ function checkDims(session: Session, name: string, dims: DimCheck[], file: strin
   for (const [axis, expected, key] of dims) {
     const actual = meta.shape[axis]
     if (typeof actual === 'number' && actual > 0 && actual !== expected) {
-      throw new WhisperStreamError('model-mismatch', `${file}: "${name}" has size ${actual} on axis ${axis} but config.json gives ${key} = ${expected}`, {
-        hint: 'the ONNX file and config.json come from different models; pull the model again',
-      })
+      throw new WhisperStreamError(
+        'model-mismatch',
+        `${file}: "${name}" has size ${actual} on axis ${axis} but config.json gives ${key} = ${expected}`,
+        {
+          hint: 'the ONNX file and config.json come from different models; pull the model again',
+        },
+      )
     }
   }
 }

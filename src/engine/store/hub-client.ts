@@ -37,7 +37,17 @@ export interface FileMetadata {
 }
 
 const MAX_REDIRECTS = 10
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET'])
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_SOCKET',
+])
 
 /** The errno-style code under fetch's "fetch failed" TypeError, if any. */
 export function networkCode(error: unknown): string | undefined {
@@ -92,9 +102,13 @@ export class HubClient {
       const etag = normalizeEtag(response.headers.get('x-linked-etag')) ?? normalizeEtag(response.headers.get('etag'))
       const size = Number(response.headers.get('x-linked-size') ?? response.headers.get('content-length'))
       if (!commit || !etag || !Number.isFinite(size))
-        throw new WhisperStreamError('network', `The server at ${this.settings.endpoint} did not answer like a Hugging Face hub for ${repo}/${file}`, {
-          hint: 'check HF_ENDPOINT',
-        })
+        throw new WhisperStreamError(
+          'network',
+          `The server at ${this.settings.endpoint} did not answer like a Hugging Face hub for ${repo}/${file}`,
+          {
+            hint: 'check HF_ENDPOINT',
+          },
+        )
       return {commit, etag, size, url: location ? new URL(location, url).toString() : url, lfs: response.headers.has('x-linked-etag')}
     }
     throw new WhisperStreamError('network', `Too many redirects for ${repo}/${file}`)
@@ -125,7 +139,11 @@ export class HubClient {
     throw new WhisperStreamError('network', `Too many redirects for ${what}`)
   }
 
-  private async request(url: string, method: 'GET' | 'HEAD', options: {signal?: AbortSignal; what: string; headers?: Record<string, string>}): Promise<Response> {
+  private async request(
+    url: string,
+    method: 'GET' | 'HEAD',
+    options: {signal?: AbortSignal; what: string; headers?: Record<string, string>},
+  ): Promise<Response> {
     if (this.settings.offline)
       throw new WhisperStreamError('offline', `Offline (HF_HUB_OFFLINE is set): not fetching ${options.what}`, {
         hint: 'unset HF_HUB_OFFLINE to download, or use a model already in the cache',
@@ -149,14 +167,23 @@ export class HubClient {
     const what = file ? `${repo}/${file}` : repo
     const status = response.status
     if (status === 401 || status === 403)
-      return new WhisperStreamError('auth', `Access denied to ${repo} (HTTP ${status}): the repository is private, gated, or does not exist`, {
-        hint: this.settings.token
-          ? 'the token in HF_TOKEN has no access to it; accept the terms on its hub page or check the name'
-          : 'set HF_TOKEN to a Hugging Face access token if it is private or gated, or check the name',
-      })
+      return new WhisperStreamError(
+        'auth',
+        `Access denied to ${repo} (HTTP ${status}): the repository is private, gated, or does not exist`,
+        {
+          hint: this.settings.token
+            ? 'the token in HF_TOKEN has no access to it; accept the terms on its hub page or check the name'
+            : 'set HF_TOKEN to a Hugging Face access token if it is private or gated, or check the name',
+        },
+      )
     if (status === 404) {
       const code = response.headers.get('x-error-code')
-      const message = code === 'RevisionNotFound' ? `Revision not found for ${repo}` : code === 'EntryNotFound' ? `File not found: ${what}` : `Repository not found: ${repo}`
+      const message =
+        code === 'RevisionNotFound'
+          ? `Revision not found for ${repo}`
+          : code === 'EntryNotFound'
+            ? `File not found: ${what}`
+            : `Repository not found: ${repo}`
       return new WhisperStreamError('not-found', `${message} (HTTP 404)`, {hint: 'check the name with `whisper-stream models list`'})
     }
     return new WhisperStreamError('network', `The hub answered HTTP ${status} for ${what}`, {hint: 'try again later'})

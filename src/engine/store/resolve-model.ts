@@ -56,7 +56,10 @@ const checkDtype = (dtype: unknown): Dtype | undefined => {
 }
 
 /** A model already in the cache, complete for `dtype` (or for any dtype, preferring the default). */
-export async function findCachedModel(nameOrRef: string | ModelRef, options: Pick<StoreOptions, 'dtype' | 'revision' | 'cacheDir' | 'env'> = {}) {
+export async function findCachedModel(
+  nameOrRef: string | ModelRef,
+  options: Pick<StoreOptions, 'dtype' | 'revision' | 'cacheDir' | 'env'> = {},
+) {
   const ref = typeof nameOrRef === 'string' ? parseModelName(nameOrRef, options.revision) : nameOrRef
   const cacheDir = options.cacheDir ?? cache.hubCacheDir(options.env)
   const commit = await cache.readRef(cacheDir, ref.repo, ref.revision)
@@ -95,7 +98,10 @@ export async function pullModel(name: string, options: StoreOptions = {}): Promi
       else if (file.optional) missing.push(file.path)
       else
         throw new WhisperStreamError('not-found', `${ref.repo} has no ${file.path}`, {
-          hint: ref.entry && !ref.entry.dtypes.includes(dtype) ? `${ref.name} is published as ${ref.entry.dtypes.join(', ')}` : 'try another --dtype',
+          hint:
+            ref.entry && !ref.entry.dtypes.includes(dtype)
+              ? `${ref.name} is published as ${ref.entry.dtypes.join(', ')}`
+              : 'try another --dtype',
         })
       continue
     }
@@ -106,7 +112,8 @@ export async function pullModel(name: string, options: StoreOptions = {}): Promi
     }
     cache.blobPath(cacheDir, ref.repo, meta.etag)
     // Content that was not redirected is fetched at the pinned commit too.
-    const url = meta.url === client.resolveUrl(ref.repo, ref.revision, file.path) ? client.resolveUrl(ref.repo, commit, file.path) : meta.url
+    const url =
+      meta.url === client.resolveUrl(ref.repo, ref.revision, file.path) ? client.resolveUrl(ref.repo, commit, file.path) : meta.url
     planned.push({path: file.path, etag: meta.etag, size: meta.size, url})
   }
   if (!commit) throw new WhisperStreamError('not-found', `Nothing to download from ${ref.repo}`)
@@ -129,7 +136,14 @@ export async function pullModel(name: string, options: StoreOptions = {}): Promi
   for (const file of missing) await cache.markMissing(cacheDir, ref.repo, commit, file)
   await cache.writeRef(cacheDir, ref.repo, ref.revision, commit)
   const allCached = files.every((f) => f.cached)
-  return {dir: cache.snapshotDir(cacheDir, ref.repo, commit), source: allCached ? 'cache' : 'download', repo: ref.repo, commit, dtype, files}
+  return {
+    dir: cache.snapshotDir(cacheDir, ref.repo, commit),
+    source: allCached ? 'cache' : 'download',
+    repo: ref.repo,
+    commit,
+    dtype,
+    files,
+  }
 }
 
 /** Like `resolveModel`, with what was found. */

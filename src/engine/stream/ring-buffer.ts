@@ -16,7 +16,8 @@ export class RingBuffer {
   private size = 0
 
   constructor(capacity: number, startSample = 0) {
-    if (!Number.isInteger(capacity) || capacity <= 0) throw new RangeError(`ring buffer capacity must be a positive integer, got ${capacity}`)
+    if (!Number.isInteger(capacity) || capacity <= 0)
+      throw new RangeError(`ring buffer capacity must be a positive integer, got ${capacity}`)
     this.capacity = capacity
     this.data = new Float32Array(capacity)
     this.start = startSample

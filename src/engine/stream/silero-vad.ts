@@ -59,7 +59,12 @@ export class SileroVad implements VoiceActivity {
       const h = new Float32Array(2 * 64)
       const c = new Float32Array(2 * 64)
       this.stateBuffers = [h, c]
-      this.feeds = {input: new Tensor('float32', this.input, [1, FRAME]), h: new Tensor('float32', h, [2, 1, 64]), c: new Tensor('float32', c, [2, 1, 64]), sr}
+      this.feeds = {
+        input: new Tensor('float32', this.input, [1, FRAME]),
+        h: new Tensor('float32', h, [2, 1, 64]),
+        c: new Tensor('float32', c, [2, 1, 64]),
+        sr,
+      }
       this.stateOutputs = ['hn', 'cn']
     } else {
       throw new WhisperStreamError('model-mismatch', `not a Silero VAD model: inputs ${names.join(', ')}`, {

@@ -63,7 +63,10 @@ export function resolveStreamerOptions(input: Partial<StreamerOptions> = {}): St
   const options: StreamerOptions = {...defaultStreamerOptions}
   for (const [key, value] of Object.entries(input)) if (value !== undefined) (options as unknown as Record<string, unknown>)[key] = value
   if (input.vadThreshold !== undefined && input.vadNegThreshold === undefined) {
-    options.vadNegThreshold = Math.max(0, options.vadThreshold - (defaultStreamerOptions.vadThreshold - defaultStreamerOptions.vadNegThreshold))
+    options.vadNegThreshold = Math.max(
+      0,
+      options.vadThreshold - (defaultStreamerOptions.vadThreshold - defaultStreamerOptions.vadNegThreshold),
+    )
   }
   const positive: Array<keyof StreamerOptions> = ['stepMs', 'maxWindowSeconds', 'vadSilenceMs']
   for (const key of positive) {

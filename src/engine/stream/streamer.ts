@@ -42,7 +42,13 @@ export class Streamer {
   private readonly silenceSamples: number
   private readonly padSamples: number
   private readonly vad: VoiceActivity | undefined
-  private readonly listeners: {[K in StreamerEventName]: Array<(event: StreamerEvents[K]) => void>} = {partial: [], final: [], stats: [], voice: [], error: []}
+  private readonly listeners: {[K in StreamerEventName]: Array<(event: StreamerEvents[K]) => void>} = {
+    partial: [],
+    final: [],
+    stats: [],
+    voice: [],
+    error: [],
+  }
 
   /** Audio pushed while the ring was full (only when the producer outruns inference by a whole window). */
   private readonly pending: Float32Array[] = []
@@ -248,7 +254,12 @@ export class Streamer {
       const continues = windowStart === this.lastWindowStart && !this.promptChanged
       this.lastWindowStart = windowStart
       this.promptChanged = false
-      hypothesis = await this.backend.transcribe(this.ring.view(windowStart, windowEnd), this.prompt.tokens(), this.options.signal, continues)
+      hypothesis = await this.backend.transcribe(
+        this.ring.view(windowStart, windowEnd),
+        this.prompt.tokens(),
+        this.options.signal,
+        continues,
+      )
       this.steps++
       if (this.aborted) return
       this.emitStats(performance.now() - started, windowEnd - this.lastStepEnd)
@@ -363,7 +374,9 @@ export class Streamer {
     this.failure =
       error instanceof WhisperStreamError
         ? error
-        : new WhisperStreamError('internal', `transcription failed: ${error instanceof Error ? error.message : String(error)}`, {cause: error})
+        : new WhisperStreamError('internal', `transcription failed: ${error instanceof Error ? error.message : String(error)}`, {
+            cause: error,
+          })
     this.emit('error', this.failure)
   }
 
@@ -403,7 +416,11 @@ class PromptTail {
 
 const shift = (w: TimedWord, offset: number): TimedWord => ({text: w.text, tokens: w.tokens, start: w.start + offset, end: w.end + offset})
 
-const joinWords = (words: readonly TimedWord[]): string => words.map((w) => w.text).join('').trim()
+const joinWords = (words: readonly TimedWord[]): string =>
+  words
+    .map((w) => w.text)
+    .join('')
+    .trim()
 
 function rms(pcm: Float32Array): number {
   let sum = 0

@@ -13,11 +13,15 @@ describe('captureCandidates', () => {
 
   it('macOS reads AVFoundation audio device 0, or the one named', async () => {
     expect(await captureCandidates({platform: 'darwin'})).toEqual([{inputFormat: 'avfoundation', input: ':0'}])
-    expect(await captureCandidates({platform: 'darwin', device: 'MacBook Pro Microphone'})).toEqual([{inputFormat: 'avfoundation', input: ':MacBook Pro Microphone'}])
+    expect(await captureCandidates({platform: 'darwin', device: 'MacBook Pro Microphone'})).toEqual([
+      {inputFormat: 'avfoundation', input: ':MacBook Pro Microphone'},
+    ])
   })
 
   it('Windows takes a named DirectShow device as audio=NAME', async () => {
-    expect(await captureCandidates({platform: 'win32', device: 'Microphone (Realtek)'})).toEqual([{inputFormat: 'dshow', input: 'audio=Microphone (Realtek)'}])
+    expect(await captureCandidates({platform: 'win32', device: 'Microphone (Realtek)'})).toEqual([
+      {inputFormat: 'dshow', input: 'audio=Microphone (Realtek)'},
+    ])
   })
 
   it('--input-format uses exactly what it is given, and needs --device', async () => {

@@ -109,7 +109,13 @@ describe('stopping early', () => {
 
   it('abort while the consumer waits for data also ends the iteration', async () => {
     const controller = new AbortController()
-    const audio = openAudio({input: 'sine=duration=600', inputFormat: 'lavfi', realtime: true, signal: controller.signal, chunkSamples: 16_000 * 5})
+    const audio = openAudio({
+      input: 'sine=duration=600',
+      inputFormat: 'lavfi',
+      realtime: true,
+      signal: controller.signal,
+      chunkSamples: 16_000 * 5,
+    })
     setTimeout(() => controller.abort(), 300)
     let chunks = 0
     for await (const _ of audio) chunks++

@@ -18,7 +18,7 @@ function dominantFrequency(pcm: Float32Array): number {
 
 /** Goertzel power of one frequency, normalised by length. */
 function goertzel(pcm: Float32Array, frequency: number): number {
-  const k = (2 * Math.cos((2 * Math.PI * frequency) / RATE))
+  const k = 2 * Math.cos((2 * Math.PI * frequency) / RATE)
   let s1 = 0
   let s2 = 0
   for (const x of pcm) {

@@ -61,7 +61,10 @@ describe.each<TestModelName>(['mini', 'mini-split'])('decoding with a draft: %s'
   })
 
   it('the same audio with its own tokens as draft needs no decoder run beyond the first', async () => {
-    const sessions = model.decoderSessions.layout === 'merged' ? [model.decoderSessions.merged] : [model.decoderSessions.decoder, model.decoderSessions.decoderWithPast]
+    const sessions =
+      model.decoderSessions.layout === 'merged'
+        ? [model.decoderSessions.merged]
+        : [model.decoderSessions.decoder, model.decoderSessions.decoderWithPast]
     let runs = 0
     const restore = sessions.map((session) => {
       const run = session.run.bind(session)

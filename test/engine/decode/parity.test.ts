@@ -87,7 +87,7 @@ describe.each(cases)('token parity with transformers.js: $model', ({model: name,
     }
   }
 
-  it('cached and uncached decoding agree with all of Whisper\'s rules on', async () => {
+  it("cached and uncached decoding agree with all of Whisper's rules on", async () => {
     const audio = inputs['speech']!
     const run = (cache: boolean) =>
       new WindowTranscriber(model, {cache, language, loop: undefined}).transcribe(audio, audio.length, [1, 2, 3, 4], {maxNewTokens: 64})

@@ -50,8 +50,7 @@ describe('RealFft', () => {
       fft.transform(x, re, im)
       const want = naiveDft(x, undefined, fft.bins)
       let worst = 0
-      for (let k = 0; k < fft.bins; k++)
-        worst = Math.max(worst, Math.abs(re[k] - want.outRe[k]), Math.abs(im[k] - want.outIm[k]))
+      for (let k = 0; k < fft.bins; k++) worst = Math.max(worst, Math.abs(re[k] - want.outRe[k]), Math.abs(im[k] - want.outIm[k]))
       expect(worst).toBeLessThan(1e-10 * n)
     })
   }
@@ -94,8 +93,7 @@ describe('ComplexFft', () => {
       new ComplexFft(n).transform(input, out)
       const want = naiveDft(re, im, n)
       let worst = 0
-      for (let k = 0; k < n; k++)
-        worst = Math.max(worst, Math.abs(out[2 * k] - want.outRe[k]), Math.abs(out[2 * k + 1] - want.outIm[k]))
+      for (let k = 0; k < n; k++) worst = Math.max(worst, Math.abs(out[2 * k] - want.outRe[k]), Math.abs(out[2 * k + 1] - want.outIm[k]))
       expect(worst).toBeLessThan(1e-10 * Math.max(n, 2))
     })
   }

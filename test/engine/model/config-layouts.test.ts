@@ -80,7 +80,7 @@ describe.each([false, true])('config layouts (multilingual %s)', (multilingual) 
 })
 
 describe('mel_filters from the file', () => {
-  it('are read in Python\'s [n_freq][n_mels] orientation and equal the computed filterbank', async () => {
+  it("are read in Python's [n_freq][n_mels] orientation and equal the computed filterbank", async () => {
     for (const melBins of [80, 128] as const) {
       const dir = await generateModel({out: path.join(tmp, `mel-${melBins}`), melBins, layouts: {melFilters: true}})
       const filters = await loaded(dir, async (model) => model.preprocessor.melFilters)

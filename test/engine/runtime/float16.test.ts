@@ -4,8 +4,17 @@ import {float32ToHalf, fromHalf, halfToFloat32, toHalf} from '../../../src/engin
 describe('float16 bits', () => {
   it('encodes known values exactly', () => {
     const cases: Array<[number, number]> = [
-      [0, 0x0000], [-0, 0x8000], [1, 0x3c00], [-2, 0xc000], [0.5, 0x3800], [65504, 0x7bff],
-      [2 ** -24, 0x0001], [2 ** -14, 0x0400], [Infinity, 0x7c00], [-Infinity, 0xfc00], [1e6, 0x7c00],
+      [0, 0x0000],
+      [-0, 0x8000],
+      [1, 0x3c00],
+      [-2, 0xc000],
+      [0.5, 0x3800],
+      [65504, 0x7bff],
+      [2 ** -24, 0x0001],
+      [2 ** -14, 0x0400],
+      [Infinity, 0x7c00],
+      [-Infinity, 0xfc00],
+      [1e6, 0x7c00],
     ]
     for (const [value, bits] of cases) {
       expect(toHalf(value), String(value)).toBe(bits)

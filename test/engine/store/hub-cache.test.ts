@@ -53,7 +53,10 @@ describe('hub cache', () => {
   })
 
   it('reads a cache made by the Python hub client, offline', async () => {
-    const {commit, snapshot} = writePythonStyleCache(cache, 'onnx-community/whisper-tiny.en', {...modelFiles(), ...modelFiles('_quantized')})
+    const {commit, snapshot} = writePythonStyleCache(cache, 'onnx-community/whisper-tiny.en', {
+      ...modelFiles(),
+      ...modelFiles('_quantized'),
+    })
     expect(await readRef(cache, 'onnx-community/whisper-tiny.en', 'main')).toBe(commit)
     const [repo] = await listCachedRepos(cache)
     expect(repo).toMatchObject({repo: 'onnx-community/whisper-tiny.en', name: 'tiny.en', commit, snapshot, dtypes: ['fp32', 'q8']})

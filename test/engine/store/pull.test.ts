@@ -15,7 +15,8 @@ let work: string
 let cache: string
 
 // Backoff in milliseconds, not seconds: the retries are what is tested, not the waiting.
-const client = (settings: {token?: string; offline?: boolean} = {}) => new HubClient({endpoint: hub.url, offline: false, backoff: {baseMs: 2, maxMs: 8}, ...settings})
+const client = (settings: {token?: string; offline?: boolean} = {}) =>
+  new HubClient({endpoint: hub.url, offline: false, backoff: {baseMs: 2, maxMs: 8}, ...settings})
 const snapshots = () => path.join(cache, `models--${REPO.replace('/', '--')}`, 'snapshots')
 const blobs = () => path.join(cache, `models--${REPO.replace('/', '--')}`, 'blobs')
 
@@ -69,14 +70,18 @@ describe('pull into the hub cache', () => {
     // Every byte that arrived before the cut is on disk: the resume asks for exactly the rest.
     expect(ranged[0].range).toBe('bytes=20000-')
     expect(events.some((e) => e.type === 'retry')).toBe(true)
-    expect(fs.readFileSync(path.join(result.dir, 'onnx/encoder_model.onnx'))).toEqual(fs.readFileSync(path.join(hub.root, REPO, 'onnx/encoder_model.onnx')))
+    expect(fs.readFileSync(path.join(result.dir, 'onnx/encoder_model.onnx'))).toEqual(
+      fs.readFileSync(path.join(hub.root, REPO, 'onnx/encoder_model.onnx')),
+    )
     expect(fs.readdirSync(blobs()).some((f) => f.endsWith('.incomplete'))).toBe(false)
   })
 
   it('resumes a partial file left by an earlier run', async () => {
     hub.cut('onnx/encoder_model.onnx', 10_000, 10) // more cuts than the 3 automatic resumes
     const events: ProgressEvent[] = []
-    await expect(pullModel('tiny.en', {dtype: 'fp32', cacheDir: cache, client: client(), onProgress: (e) => events.push(e)})).rejects.toMatchObject({
+    await expect(
+      pullModel('tiny.en', {dtype: 'fp32', cacheDir: cache, client: client(), onProgress: (e) => events.push(e)}),
+    ).rejects.toMatchObject({
       code: 'network',
     })
     // Three resumes, each after a jittered wait under a doubling ceiling (2, 4, 8 ms here).
@@ -113,7 +118,10 @@ describe('pull into the hub cache', () => {
       message: expect.stringMatching(/has no onnx\/encoder_model_q4.onnx/),
     })
     hub.token = 'secret'
-    await expect(pullModel('tiny.en', {cacheDir: cache, client: client()})).rejects.toMatchObject({code: 'auth', line: expect.stringMatching(/HF_TOKEN/)})
+    await expect(pullModel('tiny.en', {cacheDir: cache, client: client()})).rejects.toMatchObject({
+      code: 'auth',
+      line: expect.stringMatching(/HF_TOKEN/),
+    })
     await expect(pullModel('tiny.en', {cacheDir: cache, client: client({token: 'wrong'})})).rejects.toMatchObject({code: 'auth'})
     hub.requests.length = 0
     const result = await pullModel('tiny.en', {cacheDir: cache, client: client({token: 'secret'})})
@@ -134,9 +142,9 @@ describe('pull into the hub cache', () => {
       line: expect.stringMatching(/whisper-stream models pull tiny.en/),
     })
     await expect(pullModel('tiny.en', {cacheDir: cache, client: client(), offline: true})).rejects.toMatchObject({code: 'model-missing'})
-    await expect(
-      resolveModel('tiny.en', {cacheDir: cache, env: {HF_ENDPOINT: hub.url, HF_HUB_OFFLINE: '1'}}),
-    ).rejects.toMatchObject({code: 'model-missing'})
+    await expect(resolveModel('tiny.en', {cacheDir: cache, env: {HF_ENDPOINT: hub.url, HF_HUB_OFFLINE: '1'}})).rejects.toMatchObject({
+      code: 'model-missing',
+    })
     expect(hub.requests).toHaveLength(0)
   })
 
@@ -159,7 +167,10 @@ describe('pull into the hub cache', () => {
     const port = (closed.address() as net.AddressInfo).port
     await new Promise((resolve) => closed.close(resolve))
     const down = new HubClient({endpoint: `http://127.0.0.1:${port}`, offline: false})
-    await expect(pullModel('tiny.en', {cacheDir: cache, client: down})).rejects.toMatchObject({code: 'network', message: expect.stringMatching(/ECONNREFUSED/)})
+    await expect(pullModel('tiny.en', {cacheDir: cache, client: down})).rejects.toMatchObject({
+      code: 'network',
+      message: expect.stringMatching(/ECONNREFUSED/),
+    })
 
     const meta = (await client().fileMetadata(REPO, 'main', 'onnx/encoder_model.onnx'))!
     const dest = path.join(cache, 'blob')
@@ -169,7 +180,9 @@ describe('pull into the hub cache', () => {
           callback(Object.assign(new Error('ENOSPC: no space left on device'), {code: 'ENOSPC'}))
         },
       })
-    await expect(downloadBlob({client: client(), url: meta.url, dest, file: 'enc', size: meta.size, etag: meta.etag, openWrite: full})).rejects.toMatchObject({
+    await expect(
+      downloadBlob({client: client(), url: meta.url, dest, file: 'enc', size: meta.size, etag: meta.etag, openWrite: full}),
+    ).rejects.toMatchObject({
       code: 'disk-full',
     })
     expect(fs.existsSync(dest)).toBe(false)

@@ -22,13 +22,23 @@ describe('repo ids and names', () => {
     for (const id of ['onnx-community/whisper-tiny.en', 'a/b', 'Org_1/model.v2']) expect(validateRepoId(id)).toBe(id)
   })
 
-  it.each(['../etc/passwd', '/abs/path', 'owner/../x', 'a/b/c', 'owner/na--me', 'owner/name.git', 'own er/name', 'owner/na$me', 'owner/', '-x/y', 'x/.y', 'x/' + 'a'.repeat(97)])(
-    'rejects %s',
-    (id) => {
-      const error = errorOf(() => validateRepoId(id))
-      expect(isWhisperStreamError(error) && error.code).toBe('model-unknown')
-    },
-  )
+  it.each([
+    '../etc/passwd',
+    '/abs/path',
+    'owner/../x',
+    'a/b/c',
+    'owner/na--me',
+    'owner/name.git',
+    'own er/name',
+    'owner/na$me',
+    'owner/',
+    '-x/y',
+    'x/.y',
+    'x/' + 'a'.repeat(97),
+  ])('rejects %s', (id) => {
+    const error = errorOf(() => validateRepoId(id))
+    expect(isWhisperStreamError(error) && error.code).toBe('model-unknown')
+  })
 
   it('rejects odd revisions', () => {
     for (const revision of ['../x', 'a/../b', 'x y', '/abs']) expect(() => parseModelName('a/b', revision)).toThrow(/revision/i)

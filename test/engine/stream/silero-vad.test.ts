@@ -8,7 +8,11 @@ import {SileroVad} from '../../../src/engine/stream/silero-vad.js'
 import {Streamer} from '../../../src/engine/stream/streamer.js'
 
 const SR = 16_000
-const SPEECH = ['the quick brown fox jumps over the lazy dog', 'streaming speech recognition with whisper', 'one more sentence to finish the test']
+const SPEECH = [
+  'the quick brown fox jumps over the lazy dog',
+  'streaming speech recognition with whisper',
+  'one more sentence to finish the test',
+]
 const SILENCE_S = [1.5, 2, 2.5, 1.5]
 
 /** espeak-ng speech, resampled by sox to 16 kHz mono float, between stretches of silence. */
@@ -91,7 +95,11 @@ describe('SileroVad on real speech', () => {
         const start = streamer!.buffer.startSample
         calls.push([start, start + window.length])
         const end = Math.max(1, window.length - SR / 2)
-        return {words: [{text: ` u${stretches.findIndex(([s, e]) => start < e && start + window.length > s)}`, start: 0, end, tokens: [1]}], segmentEnds: [], truncated: false}
+        return {
+          words: [{text: ` u${stretches.findIndex(([s, e]) => start < e && start + window.length > s)}`, start: 0, end, tokens: [1]}],
+          segmentEnds: [],
+          truncated: false,
+        }
       },
     }
     streamer = new Streamer(backend, {stepMs: 1000}, vad)

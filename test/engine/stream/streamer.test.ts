@@ -2,7 +2,18 @@ import {describe, expect, it} from 'vitest'
 import type {FinalEvent, PartialEvent, StatsEvent} from '../../../src/engine/events.js'
 import {Streamer} from '../../../src/engine/stream/streamer.js'
 import type {StreamerOptions} from '../../../src/engine/stream/streamer-options.js'
-import {audioOf, makeScript, rng, SAMPLE_RATE, ScriptedBackend, ScriptedVad, sleep, textOf, type Faults, type Script} from '../../helpers/scripted-backend.js'
+import {
+  audioOf,
+  makeScript,
+  rng,
+  SAMPLE_RATE,
+  ScriptedBackend,
+  ScriptedVad,
+  sleep,
+  textOf,
+  type Faults,
+  type Script,
+} from '../../helpers/scripted-backend.js'
 
 interface Run {
   streamer: Streamer
@@ -26,7 +37,7 @@ function setup(script: Script, options: Partial<StreamerOptions>, faults: Faults
 /** Pushes the whole script in random chunks, letting the streamer catch up after each (inference keeps up). */
 async function feed(run: Run, script: Script, seed: number, maxChunkMs = 700): Promise<void> {
   const random = rng(seed)
-  for (let at = 0; at < script.length; ) {
+  for (let at = 0; at < script.length;) {
     const size = Math.min(script.length - at, 1 + Math.floor((random() * maxChunkMs * SAMPLE_RATE) / 1000))
     run.streamer.push(audioOf(at, at + size))
     at += size
@@ -128,7 +139,10 @@ describe('Streamer without VAD', () => {
     expect(longest).toBeGreaterThan(25 * SAMPLE_RATE)
     expectWellFormed(run)
     // Perturbed tails may be force-committed as heard, but every word is there, in order, once.
-    const heard = run.finals.map((f) => f.text).join(' ').split(' ')
+    const heard = run.finals
+      .map((f) => f.text)
+      .join(' ')
+      .split(' ')
     const truth = textOf(script.words).split(' ')
     expect(heard.length).toBe(truth.length)
     const same = heard.filter((word, i) => word === truth[i]).length

@@ -70,7 +70,10 @@ describe('streaming with the generated mini model', () => {
 
   it('with Silero VAD: no inference during silence, one utterance per speech stretch', async () => {
     const engine = Engine.from(model)
-    const wav = await speechWithPauses(['Hello there, this is the first sentence.', 'And here comes the second one.', 'Finally the third.'], 3)
+    const wav = await speechWithPauses(
+      ['Hello there, this is the first sentence.', 'And here comes the second one.', 'Finally the third.'],
+      3,
+    )
     const audio = await readPcm(wav)
     const streamer = await engine.openStream({stepMs: 1000, vadSilenceMs: 500})
     const finals: FinalEvent[] = []
