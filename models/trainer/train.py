@@ -1,0 +1,290 @@
+"""Trains the small Whisper ("trained-mini") on seeded synthetic speech.
+
+Run through `npm run train-model` (which exports the engine's mel filters and token ids first). A
+development tool: the shipped weights are committed, nothing at runtime or in tests trains.
+Checkpoints and a held-out WER land in --out every --eval-minutes, so a run can be stopped at any time.
+"""
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+# OpenMP threads that spin while waiting crawl on a shared, oversubscribed machine (10-20x slower steps).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(__file__))
+from checks import check_gelu_gradient, check_log_mel  # noqa: E402
+from corpus import HELD_OUT_VARIANT, TRAIN_VARIANTS, VARIANTS, VOICES, WORDS, compose, load_clips, word_token_ids  # noqa: E402
+from export import write_weights  # noqa: E402
+from model import LogMel, Whisper  # noqa: E402
+
+DIMS = dict(d=128, heads=2, ffn=512, enc_layers=2, dec_layers=2)
+HOP_S = 0.01
+
+
+def parse_args():
+    p = argparse.ArgumentParser()
+    p.add_argument("--assets", default="models/trainer/.cache/assets.json")
+    p.add_argument("--out", default="models/trainer/.cache/run")
+    p.add_argument("--seed", type=int, default=16)
+    p.add_argument("--minutes", type=float, default=60.0, help="training time budget; curriculum and lr follow it")
+    p.add_argument("--eval-minutes", type=float, default=8.0)
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--lr", type=float, default=1.5e-3)
+    p.add_argument("--warmup", type=int, default=100)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--resume", action="store_true")
+    return p.parse_args()
+
+
+class Vocab:
+    def __init__(self, assets):
+        s = assets["special"]
+        self.eot, self.sot, self.prev = s["endOfText"], s["startOfTranscript"], s["startOfPrev"]
+        self.no_ts, self.ts0, self.size = s["noTimestamps"], s["timestampBegin"], s["vocabSize"]
+        self.words = word_token_ids(assets["gpt2Vocab"])
+        self.used = sorted(set(self.words + [self.eot, self.sot, self.prev, self.no_ts] + list(range(self.ts0, self.ts0 + 1501))))
+        self.used_index = {tok: i for i, tok in enumerate(self.used)}
+
+    def ts(self, seconds):
+        return self.ts0 + min(1500, max(0, int(round(seconds / 0.02))))
+
+
+def target_tokens(v, rng, words, cut, timestamps):
+    """Whisper's format: `<|t|> words <|t|>` segments, or plain words after <|notimestamps|>.
+    A word the window end cuts is left out; with timestamps, its segment is left as a lone start time."""
+    if not timestamps:
+        toks = [v.words[w] for w, _, _ in words]
+        if cut is not None and cut[1] > 0.6:
+            toks.append(v.words[cut[2]])
+        return toks + [v.eot]
+    toks, seg = [], []
+    for i, (w, start, end) in enumerate(words):
+        if not seg:
+            toks.append(v.ts(start))
+        seg.append(v.words[w])
+        gap_next = words[i + 1][1] - end if i + 1 < len(words) else None
+        if gap_next is None or len(seg) >= 10 or (gap_next > 0.25 and rng.random() < 0.6):
+            toks += seg + [v.ts(end)]
+            seg = []
+    if cut is not None:
+        toks.append(v.ts(cut[0]))
+    return toks + [v.eot]
+
+
+def curriculum(frac, step, rng):
+    """(window seconds, min words, max words, cut allowed) for this step, by fraction of the time budget."""
+    long_every = 8 if frac < 0.45 else (3 if frac < 0.7 else 2)
+    if step % long_every == 0:
+        if frac < 0.2:
+            return 30.0, 1, 8, False
+        if frac < 0.45:
+            return 30.0, 1, 30, False
+        if frac < 0.7:
+            return 30.0, 10, 70, True
+        return 30.0, 30, 70, True
+    window = round(float(rng.uniform(3.0, 10.0)) / 0.02) * 0.02
+    if frac < 0.2:
+        return window, 1, 6, False
+    return window, 1, 16, True
+
+
+def make_batch(v, clips, rng, mel, batch, window, lo, hi, cut_ok, variants):
+    audios, seqs, ctc = [], [], []
+    for _ in range(batch):
+        if rng.random() < 0.04:
+            n = 0
+        else:
+            n = int(rng.integers(lo, hi + 1))
+        audio, words, cut = compose(clips, rng, variants, n, window, allow_cut=cut_ok and rng.random() < 0.3)
+        timestamps = rng.random() < 0.5
+        prompt = []
+        if rng.random() < 0.3:
+            prompt = [v.prev] + [v.words[int(i)] for i in rng.integers(len(WORDS), size=int(rng.integers(1, 30)))]
+        head = prompt + [v.sot] + ([] if timestamps else [v.no_ts])
+        body = target_tokens(v, rng, words, cut, timestamps)
+        seqs.append((head, body))
+        audios.append(audio)
+        ctc.append([w + 1 for w, _, _ in words])
+    length = max(len(h) + len(b) for h, b in seqs)
+    tokens = torch.full((batch, length - 1), v.eot, dtype=torch.long)
+    labels = torch.full((batch, length - 1), -100, dtype=torch.long)
+    for i, (head, body) in enumerate(seqs):
+        full = head + body
+        tokens[i, : len(full) - 1] = torch.tensor(full[:-1])
+        labels[i, len(head) - 1: len(full) - 1] = torch.tensor([v.used_index[t] for t in body])
+    return mel(torch.from_numpy(np.stack(audios))), tokens, labels, ctc
+
+
+def loss_fn(model, feats, tokens, labels, ctc):
+    enc = model.encoder(feats)
+    hidden = model.decoder.hidden(tokens, enc)
+    logits, lse = model.used_logits(hidden)
+    mask = labels >= 0
+    picked = logits.gather(-1, labels.clamp(min=0)[..., None])[..., 0]
+    ce = ((lse - picked) * mask).sum() / mask.sum()
+    log_probs = model.ctc_head(enc).log_softmax(-1).transpose(0, 1)
+    targets = torch.tensor([w for seq in ctc for w in seq], dtype=torch.long)
+    lengths = torch.tensor([len(seq) for seq in ctc], dtype=torch.long)
+    frames = torch.full((len(ctc),), enc.shape[1], dtype=torch.long)
+    aux = F.ctc_loss(log_probs, targets, frames, lengths, zero_infinity=True)
+    return ce + 0.3 * aux, ce.item(), aux.item()
+
+
+@torch.no_grad()
+def greedy(model, v, feats, timestamps, max_len=160):
+    enc = model.encoder(feats)
+    b = feats.shape[0]
+    tokens = torch.tensor([[v.sot] + ([] if timestamps else [v.no_ts])] * b)
+    used = model.used_ids
+    done = torch.zeros(b, dtype=torch.bool)
+    out = [[] for _ in range(b)]
+    for _ in range(max_len):
+        logits, _ = model.used_logits(model.decoder.hidden(tokens, enc)[:, -1])
+        best = logits.argmax(-1)
+        nxt = torch.where(logits.max(-1).values > 0, used[best], torch.full_like(best, -1))  # -1: a zero row wins
+        for i in range(b):
+            if not done[i]:
+                if nxt[i].item() in (v.eot, -1):
+                    done[i] = True
+                else:
+                    out[i].append(nxt[i].item())
+        if done.all():
+            break
+        tokens = torch.cat([tokens, torch.where(nxt < 0, torch.full_like(nxt, v.eot), nxt)[:, None]], dim=1)
+    return out
+
+
+def word_errors(ref, hyp):
+    d = list(range(len(hyp) + 1))
+    for i in range(1, len(ref) + 1):
+        prev, d[0] = d[0], i
+        for j in range(1, len(hyp) + 1):
+            cur = min(d[j] + 1, d[j - 1] + 1, prev + (ref[i - 1] != hyp[j - 1]))
+            prev, d[j] = d[j], cur
+    return d[len(hyp)]
+
+
+def held_out_set(v, clips, mel, seed):
+    """Fixed held-out windows in the held-out variant: 16 of 30 s (30-70 words) and 16 short ones."""
+    rng = np.random.default_rng(seed + 1000)
+    sets = {}
+    for name, window, lo, hi in (("long30s", 30.0, 30, 70), ("short", 8.0, 1, 8)):
+        audios, refs = [], []
+        for _ in range(16):
+            audio, words, _ = compose(clips, rng, [HELD_OUT_VARIANT], int(rng.integers(lo, hi + 1)), window, noise=False)
+            audios.append(audio if window == 30.0 else np.pad(audio, (0, 480000 - len(audio))))
+            refs.append([v.words[w] for w, _, _ in words])
+        sets[name] = (mel(torch.from_numpy(np.stack(audios))), refs)
+    return sets
+
+
+def evaluate(model, v, sets):
+    model.eval()
+    result = {}
+    for name, (feats, refs) in sets.items():
+        for timestamps in ((False, True) if name == "long30s" else (False,)):
+            errors = total = 0
+            for i in range(0, len(refs), 8):
+                hyps = greedy(model, v, feats[i: i + 8], timestamps)
+                for ref, hyp in zip(refs[i: i + 8], hyps):
+                    hyp = [t for t in hyp if t in v.words]
+                    errors += word_errors(ref, hyp)
+                    total += len(ref)
+            result[f"{name}{'_ts' if timestamps else ''}"] = round(100 * errors / max(1, total), 2)
+    model.train()
+    return result
+
+
+def main():
+    args = parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    os.makedirs(args.out, exist_ok=True)
+    assets = json.load(open(args.assets))
+    check_gelu_gradient()
+    mel = LogMel(assets)
+    check_log_mel(mel, assets)
+    v = Vocab(assets)
+    clips = load_clips(os.path.join(os.path.dirname(args.assets), "clips"))
+    n_mels = assets["preprocessor"]["feature_size"]
+    model = Whisper(n_mels, vocab=v.size, used_ids=v.used, n_words=len(WORDS), **DIMS)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    sets = held_out_set(v, clips, mel, args.seed)
+    state_path = os.path.join(args.out, "state.pt")
+    step, elapsed, curve = 0, 0.0, []
+    if args.resume and os.path.exists(state_path):
+        st = torch.load(state_path)
+        model.load_state_dict(st["model"])
+        opt.load_state_dict(st["opt"])
+        step, elapsed, curve = st["step"], st["elapsed"], st["curve"]
+    rng = np.random.default_rng([args.seed, step])
+    budget = args.minutes * 60
+    started = time.time() - elapsed
+    next_eval = elapsed + args.eval_minutes * 60
+    best = min((c["long30s"] for c in curve), default=1e9)
+    log_every, acc = 20, []
+
+    def checkpoint(final=False):
+        nonlocal best, next_eval
+        wer = evaluate(model, v, sets)
+        now = time.time() - started
+        curve.append({"step": step, "minutes": round(now / 60, 1), **wer})
+        print(f"EVAL step {step} min {now / 60:.1f} {json.dumps(wer)}", flush=True)
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "elapsed": now, "curve": curve}, state_path)
+        manifest = {
+            "seed": args.seed, "steps": step, "minutes": round(now / 60, 1), "dims": DIMS, "batch": args.batch,
+            "lr": args.lr, "warmup": args.warmup, "words": WORDS, "wordTokens": v.words, "voices": VOICES,
+            "variants": [{"wordsPerMinute": s, "pitch": p} for s, p in VARIANTS], "heldOutVariant": HELD_OUT_VARIANT,
+            "heldOutWer": curve, "torch": torch.__version__,
+        }
+        write_weights(model, v.used, os.path.join(args.out, f"step-{step}.safetensors"), manifest)
+        if wer["long30s"] <= best:
+            best = wer["long30s"]
+            write_weights(model, v.used, os.path.join(args.out, "best.safetensors"), manifest)
+            json.dump(manifest, open(os.path.join(args.out, "best.json"), "w"), indent=2)
+        next_eval = now + args.eval_minutes * 60
+
+    model.train()
+    while True:
+        now = time.time() - started
+        frac = min(1.0, now / budget)
+        if now >= budget:
+            break
+        lr = args.lr * min(1.0, (step + 1) / args.warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        window, lo, hi, cut_ok = curriculum(frac, step, rng)
+        # Full 30 s windows of 10-70 words carry ~10x the targets of a short one: half the batch keeps
+        # their step cost (attention over 1500 frames) from starving the rest of the curriculum.
+        batch = args.batch // 2 if lo >= 10 else args.batch
+        feats, tokens, labels, ctc = make_batch(v, clips, rng, mel, batch, window, lo, hi, cut_ok, TRAIN_VARIANTS)
+        loss, ce, aux = loss_fn(model, feats, tokens, labels, ctc)
+        opt.zero_grad()
+        loss.backward()
+        norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        if not torch.isfinite(norm):
+            print(f"step {step}: non-finite gradient norm, step skipped", flush=True)
+        else:
+            opt.step()
+        acc.append((ce, aux, norm.item()))
+        step += 1
+        if step % log_every == 0:
+            a = np.array(acc)
+            print(f"step {step} min {now / 60:.1f} frac {frac:.2f} lr {lr:.2e} win {window:.1f} ce {a[:, 0].mean():.3f} "
+                  f"ctc {a[:, 1].mean():.3f} gnorm {a[:, 2].mean():.2f}", flush=True)
+            acc = []
+        if time.time() - started >= next_eval:
+            checkpoint()
+    checkpoint(final=True)
+    print("DONE", flush=True)
+
+
+if __name__ == "__main__":
+    main()
