@@ -1,13 +1,16 @@
 // npm run make-model -- --preset mini --out DIR [--seed 1] [--mel-bins 80|128] [--multilingual] [--layout merged|split]
+//   [--ggml f32,f16,q8_0] (the same weights as whisper.cpp model files)
 //   config layouts: [--mel-filters] [--processor-config] [--legacy-generation] [--merges strings|pairs] [--added-tokens-json]
 import {parseArgs} from 'node:util'
-import {generateModel, PRESETS, type DecoderLayout, type PresetName} from './index.js'
+import {GGML_FTYPES, generateModel, PRESETS, type DecoderLayout, type GgmlFtype, type PresetName} from './index.js'
 
 const usage = [
   'usage: make-model --out DIR [--preset mini|tiny-shaped] [--seed N] [--mel-bins 80|128] [--multilingual] [--layout merged|split]',
   '  config layouts: --mel-filters (preprocessor_config.json carries mel_filters), --processor-config (transformers 5:',
   '  processor_config.json instead of preprocessor_config.json), --legacy-generation (2022 generation_config.json),',
   '  --merges pairs (tokenizers >= 0.20), --added-tokens-json (added_tokens.json; tokenizer.json without timestamps)',
+  '  --logit-gain N: the decoder\'s final LayerNorm gain (default 1); ~50 gives peaked logits like a trained model\'s',
+  '  --ggml f32,f16,q8_0: also write the same weights as whisper.cpp model files (ggml-model-f32.bin, ggml-model.bin, ggml-model-q8_0.bin)',
 ].join('\n')
 
 async function main(): Promise<void> {
@@ -24,6 +27,8 @@ async function main(): Promise<void> {
       'legacy-generation': {type: 'boolean', default: false},
       merges: {type: 'string', default: 'strings'},
       'added-tokens-json': {type: 'boolean', default: false},
+      ggml: {type: 'string', default: ''},
+      'logit-gain': {type: 'string', default: '1'},
       help: {type: 'boolean', short: 'h', default: false},
     },
     strict: true,
@@ -38,6 +43,10 @@ async function main(): Promise<void> {
   if (melBins !== 80 && melBins !== 128) throw new Error('--mel-bins must be 80 or 128')
   if (values.layout !== 'merged' && values.layout !== 'split') throw new Error('--layout must be merged or split')
   if (values.merges !== 'strings' && values.merges !== 'pairs') throw new Error('--merges must be strings or pairs')
+  const ggml = values.ggml ? values.ggml.split(',') : []
+  for (const t of ggml) if (!(GGML_FTYPES as readonly string[]).includes(t)) throw new Error(`--ggml takes ${GGML_FTYPES.join(', ')} (comma-separated)`)
+  const logitGain = Number(values['logit-gain'])
+  if (!(logitGain > 0)) throw new Error('--logit-gain must be a positive number')
   const seed = Number(values.seed)
   if (!Number.isInteger(seed)) throw new Error('--seed must be an integer')
   const started = performance.now()
@@ -55,6 +64,8 @@ async function main(): Promise<void> {
       merges: values.merges,
       addedTokensJson: values['added-tokens-json'],
     },
+    ggml: ggml as GgmlFtype[],
+    logitGain,
   })
   console.error(`generated ${values.preset} in ${((performance.now() - started) / 1000).toFixed(2)} s`)
   console.log(dir)

@@ -17,6 +17,8 @@ interface Shape {
   ffn: number
   maxTargetPositions: number
   vocabSize: number
+  /** The final LayerNorm's gain (presets.ts: logitGain). */
+  logitGain: number
 }
 
 /**
@@ -25,7 +27,7 @@ interface Shape {
  * K/V and outputs them; the with-past branch reads them from the past inputs and, like Optimum's
  * merge, outputs empty constants in their place, so a cached step never copies them.
  */
-export function buildDecoder(kind: DecoderKind, dims: ModelDims, vocabSize: number, w: WeightFactory): GraphBuilder {
+export function buildDecoder(kind: DecoderKind, dims: ModelDims, vocabSize: number, w: WeightFactory, logitGain = 1): GraphBuilder {
   const g = new GraphBuilder(`whisper_decoder_${kind}`)
   const shape: Shape = {
     d: dims.dModel,
@@ -35,6 +37,7 @@ export function buildDecoder(kind: DecoderKind, dims: ModelDims, vocabSize: numb
     ffn: dims.decoderFfn,
     maxTargetPositions: dims.maxTargetPositions,
     vocabSize,
+    logitGain,
   }
   const {d, heads, headDim, layers} = shape
   const hasPast = kind !== 'no-past'
@@ -170,7 +173,7 @@ function decoderBody(g: GraphBuilder, L: Layers, shape: Shape, options: BodyOpti
     x = L.attentionOut(x, L.attend(cq, cross.key, cross.value, headDim), `${p}.encoder_attn`, d)
     x = L.mlp(x, p, d, shape.ffn)
   }
-  const final = L.layerNorm(x, 'model.decoder.layer_norm', d)
+  const final = L.layerNorm(x, 'model.decoder.layer_norm', d, undefined, shape.logitGain)
   outputs.push(g.op('MatMul', [final, options.projection], {}, name('logits')))
   for (let i = 0; i < layers; i++) {
     outputs.push(selfPresent[2 * i]!, selfPresent[2 * i + 1]!)

@@ -5,6 +5,7 @@ import path from 'node:path'
 import {configJson, generationConfigJson, preprocessorConfigJson} from './config-files.js'
 import {buildDecoder, type DecoderKind} from './decoder-graph.js'
 import {buildEncoder} from './encoder-graph.js'
+import {ggmlFileName, ggmlWhisperModel} from './ggml-whisper.js'
 import {encodeModel} from './onnx-graph.js'
 import {addedTokensJson, DEFAULT_LAYOUTS, legacyGenerationConfig, melFiltersPython, processorConfigJson} from './layouts.js'
 import {DEFAULT_OPTIONS, PRESETS, type GenerateOptions} from './presets.js'
@@ -13,6 +14,7 @@ import {tokenizerConfig, tokenizerJson} from './tokenizer-files.js'
 import {WeightFactory} from './weights.js'
 
 export {DEFAULT_LAYOUTS, type ConfigLayouts} from './layouts.js'
+export {GGML_FTYPES, ggmlFileName, type GgmlFtype} from './ggml-whisper.js'
 export {GENERATOR_VERSION, PRESETS, type GenerateOptions, type PresetName, type DecoderLayout} from './presets.js'
 
 const json = (value: object): string => JSON.stringify(value, null, 2) + '\n'
@@ -54,7 +56,10 @@ export async function generateModel(options: GenerateOptions): Promise<string> {
         ]
       : [['decoder_model_merged.onnx', 'merged']]
   for (const [file, kind] of decoders) {
-    await writeFile(path.join(out, 'onnx', file), encodeModel(buildDecoder(kind, dims, special.vocabSize, weights)))
+    await writeFile(path.join(out, 'onnx', file), encodeModel(buildDecoder(kind, dims, special.vocabSize, weights, o.logitGain)))
+  }
+  for (const ftype of options.ggml ?? []) {
+    await writeFile(path.join(out, ggmlFileName(ftype)), ggmlWhisperModel({dims, melBins: o.melBins, special, weights, ftype, logitGain: o.logitGain}))
   }
   return out
 }

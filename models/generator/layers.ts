@@ -28,9 +28,9 @@ export class Layers {
     return this.g.op('Add', [y, b])
   }
 
-  /** LayerNormalization over the last axis, gamma 1 and beta 0. */
-  layerNorm(x: string, prefix: string, dim: number, output?: string): string {
-    const gamma = this.root.weight(`${prefix}.weight`, ones(dim), [dim])
+  /** LayerNormalization over the last axis, gamma `gain` (1 unless told) and beta 0. */
+  layerNorm(x: string, prefix: string, dim: number, output?: string, gain = 1): string {
+    const gamma = this.root.weight(`${prefix}.weight`, ones(dim).fill(gain), [dim])
     const beta = this.root.weight(`${prefix}.bias`, zeros(dim), [dim])
     return this.g.op('LayerNormalization', [x, gamma, beta], {axis: {int: -1}, epsilon: {float: 1e-5}}, output)
   }

@@ -26,7 +26,7 @@ export function loadGpt2Bpe(): GptBpe {
 }
 
 /** The model's base vocabulary: GPT-2's regular tokens, then a filler up to the first special id. */
-function baseVocab(special: SpecialTokens): Record<string, number> {
+export function baseVocab(special: SpecialTokens): Record<string, number> {
   const {vocab} = loadGpt2Bpe()
   const out: Record<string, number> = {}
   for (const [token, id] of Object.entries(vocab)) if (id < 50256) out[token] = id
