@@ -6,6 +6,7 @@ import {fileURLToPath} from 'node:url'
 import {WebSocketServer} from 'ws'
 import type {Engine} from '../engine/engine.js'
 import {authorized, originAllowed, type AccessPolicy} from './auth.js'
+import {HttpError, internalError, sendError, sendJson} from './http-error.js'
 import {optionsFromQuery, ProtocolError} from './protocol.js'
 import {FairScheduler} from './scheduler.js'
 import {defaultSessionLimits, StreamSession, type SessionLimits} from './stream-session.js'
@@ -28,6 +29,8 @@ export interface ServeOptions {
   maxPayload: number
   /** Largest upload to /v1/audio/transcriptions, bytes. */
   maxFileBytes: number
+  /** A request's headers and body must arrive within this (else 408); WebSocket sessions are not bound by it. */
+  requestTimeoutMs: number
   limits: SessionLimits
   ffmpegPath?: string | undefined
   log: (line: string) => void
@@ -41,6 +44,7 @@ export const defaultServeOptions = {
   maxSessions: 32,
   maxPayload: 1 << 20,
   maxFileBytes: 100 * (1 << 20),
+  requestTimeoutMs: 300_000,
   limits: defaultSessionLimits,
 }
 
@@ -60,15 +64,32 @@ export function webPagePath(): string | undefined {
   return candidates.find((candidate) => existsSync(candidate))
 }
 
-const json = (res: ServerResponse, status: number, body: unknown): void => {
-  res.writeHead(status, {'content-type': 'application/json'}).end(JSON.stringify(body))
+const json = sendJson
+
+const statusText: Record<number, string> = {400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error', 503: 'Service Unavailable'}
+
+const refuse = (socket: Socket, status: number, message: string): void => {
+  if (socket.destroyed) return
+  const body = JSON.stringify({error: {message}})
+  socket.end(`HTTP/1.1 ${status} ${statusText[status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
 }
 
-const refuse = (socket: Socket, status: number, text: string): void => {
-  const body = JSON.stringify({error: {message: text}})
-  socket.end(
-    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  )
+/** Node's own request timeouts, checked often enough that a short timeout holds to about a quarter of itself. */
+function serverTimeouts(requestTimeoutMs: number): {requestTimeout: number; headersTimeout: number; connectionsCheckingInterval: number} {
+  return {
+    requestTimeout: requestTimeoutMs,
+    headersTimeout: Math.min(60_000, requestTimeoutMs),
+    connectionsCheckingInterval: Math.max(250, Math.min(30_000, Math.round(requestTimeoutMs / 4))),
+  }
+}
+
+/** The request's path and query; a request target that is not a valid URL path is a 400. */
+function parseTarget(req: IncomingMessage): URL {
+  try {
+    return new URL(req.url ?? '/', 'http://localhost')
+  } catch {
+    throw new HttpError(400, 'malformed request target')
+  }
 }
 
 /**
@@ -85,66 +106,103 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   let nextId = 1
   let closing = false
   const created = Math.floor(Date.now() / 1000)
-  const transcriptionContext = {
-    engine: options.engine,
-    modelId,
-    scheduler,
-    maxFileBytes: options.maxFileBytes,
-    ffmpegPath: options.ffmpegPath,
-    log: options.log,
-  }
+  const transcriptionContext = {engine: options.engine, modelId, scheduler, maxFileBytes: options.maxFileBytes, ffmpegPath: options.ffmpegPath, log: options.log}
 
-  const server = createServer((req, res) => {
+  const server = createServer(serverTimeouts(options.requestTimeoutMs), (req, res) => {
     try {
       route(req, res)
     } catch (error) {
-      if (!res.headersSent) json(res, 500, {error: {message: String(error)}})
+      sendError(req, res, error instanceof HttpError ? error : internalError(error, `${req.method} ${req.url?.slice(0, 200)}`, options.log))
     }
   })
   const wss = new WebSocketServer({noServer: true, maxPayload: options.maxPayload, perMessageDeflate: false})
 
+  type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void
+  const sendPage: Handler = (_req, res) => {
+    if (!page) return json(res, 404, {error: {message: 'the web page is not installed (src/server/web/index.html)'}})
+    res.writeHead(200, {'content-type': 'text/html; charset=utf-8', 'x-content-type-options': 'nosniff', 'cache-control': 'no-store'})
+    createReadStream(page)
+      .on('error', (error) => {
+        options.log(`web page: ${error.message}`)
+        res.destroy()
+      })
+      .pipe(res)
+  }
+  /** Path → method → handler; `guarded` routes need the token (and an allowed Origin). */
+  const routes = new Map<string, {guarded: boolean; methods: Record<string, Handler>}>([
+    ['/', {guarded: false, methods: {GET: sendPage}}],
+    ['/index.html', {guarded: false, methods: {GET: sendPage}}],
+    ['/health', {guarded: false, methods: {GET: (_req, res) => json(res, 200, {status: 'ok', model: modelId, sessions: sessions.size})}}],
+    ['/v1/models', {guarded: true, methods: {GET: (_req, res) => json(res, 200, {object: 'list', data: [{id: modelId, object: 'model', created, owned_by: 'whisper-stream'}]})}}],
+    [
+      '/v1/audio/transcriptions',
+      {
+        guarded: true,
+        methods: {
+          POST: (req, res) => {
+            if (closing) return sendError(req, res, new HttpError(503, 'server shutting down'))
+            handleTranscription(req, res, transcriptionContext)
+          },
+        },
+      },
+    ],
+    ['/v1/stream', {guarded: true, methods: {GET: (_req, res) => json(res, 426, {error: {message: 'ws /v1/stream needs a WebSocket upgrade'}}, {upgrade: 'websocket'})}}],
+  ])
+
   const route = (req: IncomingMessage, res: ServerResponse): void => {
-    const url = new URL(req.url ?? '/', 'http://localhost')
-    if (req.method === 'GET' && (url.pathname === '/' || url.pathname === '/index.html')) {
-      if (!page) return json(res, 404, {error: {message: 'the web page is not installed (src/server/web/index.html)'}})
-      res.writeHead(200, {'content-type': 'text/html; charset=utf-8', 'x-content-type-options': 'nosniff', 'cache-control': 'no-store'})
-      createReadStream(page).pipe(res)
+    const url = parseTarget(req)
+    const entry = routes.get(url.pathname)
+    const guarded = entry?.guarded ?? url.pathname.startsWith('/v1/')
+    const origin = req.headers.origin
+    if (guarded && !originAllowed(req, policy)) return json(res, 403, {error: {message: 'origin not allowed', type: 'invalid_request_error'}})
+    if (guarded && origin !== undefined) res.setHeader('access-control-allow-origin', origin).setHeader('vary', 'Origin')
+    if (req.method === 'OPTIONS' && entry) {
+      // CORS preflight (browsers send it without credentials, so no token here), or a plain OPTIONS: what the path allows.
+      const allow = [...Object.keys(entry.methods), 'OPTIONS'].join(', ')
+      const preflight = origin !== undefined && req.headers['access-control-request-method'] !== undefined
+      const cors = preflight ? {'access-control-allow-methods': allow, 'access-control-allow-headers': 'authorization, content-type', 'access-control-max-age': '600'} : {}
+      res.writeHead(204, {allow, ...cors}).end()
       return
     }
-    if (req.method === 'GET' && url.pathname === '/health') return json(res, 200, {status: 'ok', model: modelId, sessions: sessions.size})
-    if (url.pathname.startsWith('/v1/')) {
-      if (!originAllowed(req, policy)) return json(res, 403, {error: {message: 'origin not allowed', type: 'invalid_request_error'}})
-      if (!authorized(req, url, policy)) {
-        res.setHeader('www-authenticate', 'Bearer')
-        return json(res, 401, {error: {message: 'missing or wrong token', type: 'invalid_request_error', code: 'invalid_api_key'}})
-      }
-      if (req.method === 'GET' && url.pathname === '/v1/models') {
-        return json(res, 200, {object: 'list', data: [{id: modelId, object: 'model', created, owned_by: 'whisper-stream'}]})
-      }
-      if (req.method === 'POST' && url.pathname === '/v1/audio/transcriptions') {
-        if (closing) return json(res, 503, {error: {message: 'server shutting down'}})
-        return handleTranscription(req, res, transcriptionContext)
-      }
+    if (guarded && !authorized(req, url, policy)) {
+      res.setHeader('www-authenticate', 'Bearer')
+      return json(res, 401, {error: {message: 'missing or wrong token', type: 'invalid_request_error', code: 'invalid_api_key'}})
     }
-    json(res, 404, {error: {message: `no route for ${req.method} ${url.pathname}`}})
+    if (!entry) return json(res, 404, {error: {message: `no route for ${url.pathname.slice(0, 200)}`, type: 'invalid_request_error'}})
+    const handler = entry.methods[req.method ?? '']
+    if (!handler) {
+      const allow = [...Object.keys(entry.methods), 'OPTIONS'].join(', ')
+      return json(res, 405, {error: {message: `${url.pathname} takes ${allow}, not ${String(req.method).slice(0, 20)}`, type: 'invalid_request_error'}}, {allow})
+    }
+    handler(req, res, url)
   }
 
-  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    socket.on('error', () => {})
-    const url = new URL(req.url ?? '/', 'http://localhost')
-    if (url.pathname !== '/v1/stream') return refuse(socket, 404, 'Not Found')
-    if (closing) return refuse(socket, 503, 'Service Unavailable')
-    if (!originAllowed(req, policy)) return refuse(socket, 403, 'Forbidden')
-    if (!authorized(req, url, policy)) return refuse(socket, 401, 'Unauthorized')
-    if (sessions.size >= options.maxSessions) return refuse(socket, 503, 'Service Unavailable')
-    let query
-    try {
-      query = optionsFromQuery(url.searchParams)
-    } catch (error) {
-      return refuse(socket, 400, error instanceof ProtocolError ? 'Bad Request' : 'Bad Request')
+  /** Upgrades accepted but not yet complete: they count against --max-sessions, so a burst cannot pass it. */
+  let reserved = 0
+
+  const upgrade = (req: IncomingMessage, socket: Socket, head: Buffer): void => {
+    const url = parseTarget(req)
+    if (url.pathname !== '/v1/stream') return refuse(socket, 404, `no route for ${url.pathname.slice(0, 200)}`)
+    if (closing) return refuse(socket, 503, 'server shutting down')
+    if (!originAllowed(req, policy)) return refuse(socket, 403, 'origin not allowed')
+    if (!authorized(req, url, policy)) return refuse(socket, 401, 'missing or wrong token')
+    if (sessions.size + reserved >= options.maxSessions) return refuse(socket, 503, `${options.maxSessions} sessions open (--max-sessions)`)
+    const query = optionsFromQuery(url.searchParams)
+    // Released once: when the session exists, or when the handshake fails (ws answers it and the socket closes).
+    reserved++
+    let held = true
+    const release = (): void => {
+      if (held) reserved--
+      held = false
     }
+    socket.once('close', release)
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const session = new StreamSession(
+      release()
+      socket.off('close', release)
+      if (closing) return void ws.close(1001, 'server shutting down')
+      let session: StreamSession
+      try {
+        session = new StreamSession(
         ws,
         {
           id: nextId++,
@@ -157,9 +215,26 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
           onClosed: (s) => sessions.delete(s),
         },
         query,
-      )
+        )
+      } catch (error) {
+        internalError(error, 'session start', options.log)
+        return void ws.terminate()
+      }
       sessions.add(session)
     })
+  }
+
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    socket.on('error', () => {})
+    try {
+      upgrade(req, socket, head)
+    } catch (error) {
+      if (error instanceof HttpError || error instanceof ProtocolError) refuse(socket, 400, error.message)
+      else {
+        internalError(error, `upgrade ${req.url?.slice(0, 200)}`, options.log)
+        refuse(socket, 500, 'internal server error')
+      }
+    }
   })
 
   await new Promise<void>((resolve, reject) => {

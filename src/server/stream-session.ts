@@ -92,8 +92,8 @@ export class StreamSession {
     this.ctx = ctx
     this.query = query
     this.lane = ctx.scheduler.lane(`session-${ctx.id}`)
-    ws.on('message', (data, isBinary) => this.receive(data, isBinary))
-    ws.on('close', (code, reason) => this.closed(code, reason.toString()))
+    ws.on('message', (data, isBinary) => this.guard(() => this.receive(data, isBinary)))
+    ws.on('close', (code, reason) => this.guard(() => this.closed(code, reason.toString())))
     ws.on('error', (error) => {
       // ws closes the socket itself (1009 for an oversized frame, 1002 for a protocol error).
       this.closeInfo ||= error.message
@@ -175,7 +175,7 @@ export class StreamSession {
       try {
         await task()
       } catch (error) {
-        this.fail(error)
+        this.guard(() => this.fail(error))
       }
     })
     return this.chain
@@ -215,7 +215,7 @@ export class StreamSession {
       this.decoderPump = (async () => {
         for await (const chunk of decoder) this.pushPcm(chunk)
       })().catch((error: unknown) => {
-        this.fail(isWhisperStreamError(error) ? new ProtocolError('undecodable-audio', error.line) : error)
+        this.guard(() => this.fail(isWhisperStreamError(error) ? new ProtocolError('undecodable-audio', error.line) : error))
       })
     } else {
       this.assembler = new ChunkAssembler(CHUNK, encoding)
@@ -250,12 +250,12 @@ export class StreamSession {
       throw isWhisperStreamError(error) && error.code === 'usage' ? new ProtocolError('invalid-message', error.line) : error
     }
     const seconds = (value: number): number => Math.round((value + this.sampleBase / RATE) * 1000) / 1000
-    streamer.on('partial', (event: PartialEvent) => this.send({...event, start: seconds(event.start), end: seconds(event.end)}))
+    streamer.on('partial', (event: PartialEvent) => this.guard(() => this.send({...event, start: seconds(event.start), end: seconds(event.end)})))
     streamer.on('final', (event: FinalEvent) => {
       this.finals++
-      this.send({...event, id: event.id + this.idBase, start: seconds(event.start), end: seconds(event.end)})
+      this.guard(() => this.send({...event, id: event.id + this.idBase, start: seconds(event.start), end: seconds(event.end)}))
     })
-    streamer.on('error', (error) => this.fail(error))
+    streamer.on('error', (error) => this.guard(() => this.fail(error)))
     return streamer
   }
 
@@ -345,9 +345,28 @@ export class StreamSession {
     clearTimeout(this.idleTimer)
     if (this.ended || this.state === 'closed') return
     this.idleTimer = setTimeout(() => {
-      this.enqueue(0, async () => this.fail(new ProtocolError('idle-timeout', `no frame for ${this.ctx.limits.idleTimeoutMs} ms`)))
+      this.guard(() => void this.enqueue(0, async () => this.fail(new ProtocolError('idle-timeout', `no frame for ${this.ctx.limits.idleTimeoutMs} ms`))))
     }, this.ctx.limits.idleTimeoutMs)
     this.idleTimer.unref()
+  }
+
+  /**
+   * Runs an event handler of this session: an exception nobody planned for is logged and ends this session
+   * (close 1011), never the process.
+   */
+  private guard(handler: () => void): void {
+    try {
+      handler()
+    } catch (error) {
+      this.ctx.log(`session ${this.ctx.id}: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+      try {
+        if (this.ws.readyState === this.ws.OPEN) this.ws.close(errorCodes.internal, 'internal')
+        else this.ws.terminate()
+        this.closed(errorCodes.internal, 'internal error')
+      } catch {
+        // Already torn down as far as it goes.
+      }
+    }
   }
 
   /** Idempotent teardown: stop inference and decoding, log one line. */

@@ -20,6 +20,22 @@ async function post(fields: Record<string, string>, file: Buffer | null = wav, n
   return fetch(`${server.url}/v1/audio/transcriptions`, {method: 'POST', body: form})
 }
 
+/** Parts in exactly this order; a Buffer value is a file part. */
+async function postParts(parts: Array<[string, string | Buffer]>): Promise<Response> {
+  const form = new FormData()
+  for (const [key, value] of parts) {
+    if (typeof value === 'string') form.append(key, value)
+    else form.append(key, new Blob([new Uint8Array(value)]), 'speech.wav')
+  }
+  return fetch(`${server.url}/v1/audio/transcriptions`, {method: 'POST', body: form})
+}
+
+const errorOf = async (res: Response): Promise<{status: number; param: unknown; type: unknown; code: unknown}> => {
+  const body = (await res.json()) as {error: {param: unknown; type: unknown; code: unknown; message: unknown}}
+  expect(typeof body.error.message).toBe('string')
+  return {status: res.status, param: body.error.param, type: body.error.type, code: body.error.code}
+}
+
 describe('POST /v1/audio/transcriptions', () => {
   it('json (default): {text}', async () => {
     const res = await post({model: 'whisper-1'})
@@ -79,6 +95,52 @@ describe('POST /v1/audio/transcriptions', () => {
     expect(await garbage.json()).toMatchObject({error: {code: 'invalid_audio'}})
     const big = await post({}, Buffer.alloc(3 << 20, 1), 'big.wav')
     expect(big.status).toBe(413)
+    expect((await fetch(`${server.url}/health`)).status).toBe(200)
+  })
+
+  it('a bad field after `file` (curl -F file=@talk.wav -F response_format=bogus) is a 400 naming it, and the server keeps serving', async () => {
+    expect(await errorOf(await postParts([['file', wav], ['response_format', 'bogus']]))).toMatchObject({status: 400, param: 'response_format', type: 'invalid_request_error'})
+    expect((await fetch(`${server.url}/health`)).status).toBe(200)
+    // Options after the file are as good as before it.
+    const late = await postParts([['file', wav], ['response_format', 'text'], ['language', 'en'], ['prompt', 'Foxes.']])
+    expect(late.status).toBe(200)
+    expect(late.headers.get('content-type')).toMatch(/text\/plain/)
+  })
+
+  it('every field is checked before any work: bad, empty, duplicated and unknown fields name their param', async () => {
+    const cases: Array<[Array<[string, string | Buffer]>, number, string]> = [
+      [[['file', wav], ['language', 'klingon']], 400, 'language'],
+      [[['file', wav], ['temperature', 'hot']], 400, 'temperature'],
+      [[['file', wav], ['temperature', '']], 400, 'temperature'],
+      [[['file', wav], ['temperature', '2']], 400, 'temperature'],
+      [[['file', wav], ['model', '']], 400, 'model'],
+      [[['file', wav], ['response_format', '']], 400, 'response_format'],
+      [[['file', wav], ['prompt', 'x'.repeat(5000)]], 400, 'prompt'],
+      [[['file', wav], ['colour', 'blue']], 400, 'colour'],
+      [[['response_format', 'json'], ['file', wav], ['response_format', 'text']], 400, 'response_format'],
+      [[['file', wav], ['file', wav]], 400, 'file'],
+      [[['file', 'not a file']], 400, 'file'],
+      [[['file', Buffer.alloc(0)]], 400, 'file'],
+      [[['model', 'whisper-1']], 400, 'file'],
+      [[['file', wav], ['stream', 'true']], 400, 'stream'],
+    ]
+    for (const [parts, status, param] of cases) {
+      expect({parts: parts.map(([k]) => k), ...(await errorOf(await postParts(parts)))}).toMatchObject({status, param})
+    }
+    const ok = await postParts([['temperature', '0.2'], ['language', ''], ['prompt', ''], ['timestamp_granularities[]', 'segment'], ['file', wav]])
+    expect(ok.status).toBe(200)
+  })
+
+  it('a body that is not multipart is 415; a malformed one is 400; a request target that is not a path is 400', async () => {
+    const url = `${server.url}/v1/audio/transcriptions`
+    expect((await fetch(url, {method: 'POST', body: 'hello', headers: {'content-type': 'text/plain'}})).status).toBe(415)
+    expect((await fetch(url, {method: 'POST', body: 'hello', headers: {'content-type': 'multipart/form-data'}})).status).toBe(400)
+    const truncated = '--b\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\nabc'
+    expect((await fetch(url, {method: 'POST', body: truncated, headers: {'content-type': 'multipart/form-data; boundary=b'}})).status).toBe(400)
+    // A file part the server discards, cut off inside: its stream fails too, and that must stay inside this request.
+    const cutOther = truncated.replace('name="file"', 'name="other"')
+    expect((await fetch(url, {method: 'POST', body: cutOther, headers: {'content-type': 'multipart/form-data; boundary=b'}})).status).toBe(400)
+    expect((await fetch(`${server.url}/%zz/[`, {method: 'GET'})).status).toBe(404)
     expect((await fetch(`${server.url}/health`)).status).toBe(200)
   })
 

@@ -1,0 +1,48 @@
+import type {FinalEvent} from '../engine/events.js'
+import {createFormatter} from '../output/formats.js'
+import type {ResponseFormat} from './transcription-request.js'
+
+export interface TranscriptionResult {
+  segments: FinalEvent[]
+  duration: number
+  language: string | undefined
+}
+
+/** The response body in each of OpenAI's formats. */
+export function renderTranscription(format: ResponseFormat, job: TranscriptionResult, task: string): {body: string; type: string} {
+  const text = job.segments
+    .map((s) => s.text.trim())
+    .filter(Boolean)
+    .join(' ')
+  switch (format) {
+    case 'json':
+      return {body: JSON.stringify({text}), type: 'application/json'}
+    case 'verbose_json':
+      return {
+        type: 'application/json',
+        body: JSON.stringify({
+          task,
+          language: job.language ?? 'en',
+          duration: Math.round(job.duration * 1000) / 1000,
+          text,
+          segments: job.segments.map((s, id) => ({
+            id,
+            seek: Math.floor(s.start * 100),
+            start: s.start,
+            end: s.end,
+            text: s.text,
+            tokens: s.tokens ?? [],
+            temperature: 0,
+          })),
+        }),
+      }
+    case 'text':
+      return {body: `${text}\n`, type: 'text/plain; charset=utf-8'}
+    case 'srt':
+    case 'vtt': {
+      const formatter = createFormatter(format, {partials: false})
+      const body = formatter.header() + job.segments.map((s) => formatter.event(s)).join('') + formatter.footer()
+      return {body, type: format === 'srt' ? 'application/x-subrip; charset=utf-8' : 'text/vtt; charset=utf-8'}
+    }
+  }
+}
