@@ -25,11 +25,31 @@ Binds 127.0.0.1 by default; another --host needs --token (or --insecure). SIGINT
     insecure: Flags.boolean({summary: 'Allow a non-loopback --host without --token.'}),
     'allow-origin': Flags.string({summary: 'Browser origin allowed besides the server itself (repeatable; * for any).', multiple: true}),
     concurrency: Flags.integer({summary: 'Inferences run at once across all sessions.', default: defaultServeOptions.concurrency, min: 1}),
-    'max-sessions': Flags.integer({summary: 'Open streaming sessions; beyond it new ones get HTTP 503.', default: defaultServeOptions.maxSessions, min: 1}),
-    'max-frame-bytes': Flags.integer({summary: 'Largest WebSocket frame; bigger closes the session with 1009.', default: defaultServeOptions.maxPayload, min: 1024}),
-    'max-file-mb': Flags.integer({summary: 'Largest upload to /v1/audio/transcriptions, MiB.', default: defaultServeOptions.maxFileBytes >> 20, min: 1}),
-    'request-timeout': Flags.integer({summary: 'Seconds an HTTP request (headers and body) may take to arrive; slower ones get 408.', default: defaultServeOptions.requestTimeoutMs / 1000, min: 1}),
-    'idle-timeout': Flags.integer({summary: 'Seconds without a frame before a session is closed.', default: defaultServeOptions.limits.idleTimeoutMs / 1000, min: 1}),
+    'max-sessions': Flags.integer({
+      summary: 'Open streaming sessions; beyond it new ones get HTTP 503.',
+      default: defaultServeOptions.maxSessions,
+      min: 1,
+    }),
+    'max-frame-bytes': Flags.integer({
+      summary: 'Largest WebSocket frame; bigger closes the session with 1009.',
+      default: defaultServeOptions.maxPayload,
+      min: 1024,
+    }),
+    'max-file-mb': Flags.integer({
+      summary: 'Largest upload to /v1/audio/transcriptions, MiB.',
+      default: defaultServeOptions.maxFileBytes >> 20,
+      min: 1,
+    }),
+    'request-timeout': Flags.integer({
+      summary: 'Seconds an HTTP request (headers and body) may take to arrive; slower ones get 408.',
+      default: defaultServeOptions.requestTimeoutMs / 1000,
+      min: 1,
+    }),
+    'idle-timeout': Flags.integer({
+      summary: 'Seconds without a frame before a session is closed.',
+      default: defaultServeOptions.limits.idleTimeoutMs / 1000,
+      min: 1,
+    }),
     ffmpeg: Flags.string({summary: 'Path of the ffmpeg binary (default: $WHISPER_STREAM_FFMPEG, PATH, then the bundled one).'}),
   }
 

@@ -66,12 +66,21 @@ export function webPagePath(): string | undefined {
 
 const json = sendJson
 
-const statusText: Record<number, string> = {400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error', 503: 'Service Unavailable'}
+const statusText: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+}
 
 const refuse = (socket: Socket, status: number, message: string): void => {
   if (socket.destroyed) return
   const body = JSON.stringify({error: {message}})
-  socket.end(`HTTP/1.1 ${status} ${statusText[status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
+  socket.end(
+    `HTTP/1.1 ${status} ${statusText[status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  )
 }
 
 /** Node's own request timeouts, checked often enough that a short timeout holds to about a quarter of itself. */
@@ -106,7 +115,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   let nextId = 1
   let closing = false
   const created = Math.floor(Date.now() / 1000)
-  const transcriptionContext = {engine: options.engine, modelId, scheduler, maxFileBytes: options.maxFileBytes, ffmpegPath: options.ffmpegPath, log: options.log}
+  const transcriptionContext = {
+    engine: options.engine,
+    modelId,
+    scheduler,
+    maxFileBytes: options.maxFileBytes,
+    ffmpegPath: options.ffmpegPath,
+    log: options.log,
+  }
 
   const server = createServer(serverTimeouts(options.requestTimeoutMs), (req, res) => {
     try {
@@ -133,7 +149,15 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     ['/', {guarded: false, methods: {GET: sendPage}}],
     ['/index.html', {guarded: false, methods: {GET: sendPage}}],
     ['/health', {guarded: false, methods: {GET: (_req, res) => json(res, 200, {status: 'ok', model: modelId, sessions: sessions.size})}}],
-    ['/v1/models', {guarded: true, methods: {GET: (_req, res) => json(res, 200, {object: 'list', data: [{id: modelId, object: 'model', created, owned_by: 'whisper-stream'}]})}}],
+    [
+      '/v1/models',
+      {
+        guarded: true,
+        methods: {
+          GET: (_req, res) => json(res, 200, {object: 'list', data: [{id: modelId, object: 'model', created, owned_by: 'whisper-stream'}]}),
+        },
+      },
+    ],
     [
       '/v1/audio/transcriptions',
       {
@@ -146,7 +170,15 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         },
       },
     ],
-    ['/v1/stream', {guarded: true, methods: {GET: (_req, res) => json(res, 426, {error: {message: 'ws /v1/stream needs a WebSocket upgrade'}}, {upgrade: 'websocket'})}}],
+    [
+      '/v1/stream',
+      {
+        guarded: true,
+        methods: {
+          GET: (_req, res) => json(res, 426, {error: {message: 'ws /v1/stream needs a WebSocket upgrade'}}, {upgrade: 'websocket'}),
+        },
+      },
+    ],
   ])
 
   const route = (req: IncomingMessage, res: ServerResponse): void => {
@@ -154,13 +186,20 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const entry = routes.get(url.pathname)
     const guarded = entry?.guarded ?? url.pathname.startsWith('/v1/')
     const origin = req.headers.origin
-    if (guarded && !originAllowed(req, policy)) return json(res, 403, {error: {message: 'origin not allowed', type: 'invalid_request_error'}})
+    if (guarded && !originAllowed(req, policy))
+      return json(res, 403, {error: {message: 'origin not allowed', type: 'invalid_request_error'}})
     if (guarded && origin !== undefined) res.setHeader('access-control-allow-origin', origin).setHeader('vary', 'Origin')
     if (req.method === 'OPTIONS' && entry) {
       // CORS preflight (browsers send it without credentials, so no token here), or a plain OPTIONS: what the path allows.
       const allow = [...Object.keys(entry.methods), 'OPTIONS'].join(', ')
       const preflight = origin !== undefined && req.headers['access-control-request-method'] !== undefined
-      const cors = preflight ? {'access-control-allow-methods': allow, 'access-control-allow-headers': 'authorization, content-type', 'access-control-max-age': '600'} : {}
+      const cors = preflight
+        ? {
+            'access-control-allow-methods': allow,
+            'access-control-allow-headers': 'authorization, content-type',
+            'access-control-max-age': '600',
+          }
+        : {}
       res.writeHead(204, {allow, ...cors}).end()
       return
     }
@@ -172,7 +211,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const handler = entry.methods[req.method ?? '']
     if (!handler) {
       const allow = [...Object.keys(entry.methods), 'OPTIONS'].join(', ')
-      return json(res, 405, {error: {message: `${url.pathname} takes ${allow}, not ${String(req.method).slice(0, 20)}`, type: 'invalid_request_error'}}, {allow})
+      return json(
+        res,
+        405,
+        {error: {message: `${url.pathname} takes ${allow}, not ${String(req.method).slice(0, 20)}`, type: 'invalid_request_error'}},
+        {allow},
+      )
     }
     handler(req, res, url)
   }
@@ -203,18 +247,18 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       let session: StreamSession
       try {
         session = new StreamSession(
-        ws,
-        {
-          id: nextId++,
-          remote: `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`,
-          engine: options.engine,
-          scheduler,
-          limits: options.limits,
-          ffmpegPath: options.ffmpegPath,
-          log: options.log,
-          onClosed: (s) => sessions.delete(s),
-        },
-        query,
+          ws,
+          {
+            id: nextId++,
+            remote: `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`,
+            engine: options.engine,
+            scheduler,
+            limits: options.limits,
+            ffmpegPath: options.ffmpegPath,
+            log: options.log,
+            onClosed: (s) => sessions.delete(s),
+          },
+          query,
         )
       } catch (error) {
         internalError(error, 'session start', options.log)

@@ -250,7 +250,9 @@ export class StreamSession {
       throw isWhisperStreamError(error) && error.code === 'usage' ? new ProtocolError('invalid-message', error.line) : error
     }
     const seconds = (value: number): number => Math.round((value + this.sampleBase / RATE) * 1000) / 1000
-    streamer.on('partial', (event: PartialEvent) => this.guard(() => this.send({...event, start: seconds(event.start), end: seconds(event.end)})))
+    streamer.on('partial', (event: PartialEvent) =>
+      this.guard(() => this.send({...event, start: seconds(event.start), end: seconds(event.end)})),
+    )
     streamer.on('final', (event: FinalEvent) => {
       this.finals++
       this.guard(() => this.send({...event, id: event.id + this.idBase, start: seconds(event.start), end: seconds(event.end)}))
@@ -345,7 +347,12 @@ export class StreamSession {
     clearTimeout(this.idleTimer)
     if (this.ended || this.state === 'closed') return
     this.idleTimer = setTimeout(() => {
-      this.guard(() => void this.enqueue(0, async () => this.fail(new ProtocolError('idle-timeout', `no frame for ${this.ctx.limits.idleTimeoutMs} ms`))))
+      this.guard(
+        () =>
+          void this.enqueue(0, async () =>
+            this.fail(new ProtocolError('idle-timeout', `no frame for ${this.ctx.limits.idleTimeoutMs} ms`)),
+          ),
+      )
     }, this.ctx.limits.idleTimeoutMs)
     this.idleTimer.unref()
   }

@@ -16,7 +16,16 @@ export interface TranscriptionRequest {
 export const maxPromptChars = 4096
 
 /** The form fields OpenAI's endpoint takes that this server knows. Anything else is refused with 400. */
-const knownFields = new Set(['file', 'model', 'response_format', 'language', 'prompt', 'temperature', 'timestamp_granularities[]', 'stream'])
+const knownFields = new Set([
+  'file',
+  'model',
+  'response_format',
+  'language',
+  'prompt',
+  'temperature',
+  'timestamp_granularities[]',
+  'stream',
+])
 
 const invalid = (param: string, message: string, code?: string): HttpError => new HttpError(400, message, param, code)
 
@@ -24,11 +33,16 @@ const invalid = (param: string, message: string, code?: string): HttpError => ne
  * Checks the whole form (names, duplicates, each value) before any work starts, in this order: unknown and
  * duplicated fields, `file`, then each field by name; the first problem found is the answer.
  */
-export function validateTranscriptionForm(parts: readonly FormPart[], file: SpooledFile | undefined, modelId: string): TranscriptionRequest {
+export function validateTranscriptionForm(
+  parts: readonly FormPart[],
+  file: SpooledFile | undefined,
+  modelId: string,
+): TranscriptionRequest {
   const values = new Map<string, FormPart>()
   for (const part of parts) {
     const name = part.name.slice(0, 100)
-    if (!knownFields.has(part.name)) throw invalid(name, `unknown field \`${name}\`; this endpoint takes ${[...knownFields].join(', ')}`, 'unknown_parameter')
+    if (!knownFields.has(part.name))
+      throw invalid(name, `unknown field \`${name}\`; this endpoint takes ${[...knownFields].join(', ')}`, 'unknown_parameter')
     if (values.has(part.name)) throw invalid(name, `the field \`${name}\` appears more than once`, 'duplicate_parameter')
     values.set(part.name, part)
   }
@@ -55,7 +69,8 @@ export function validateTranscriptionForm(parts: readonly FormPart[], file: Spoo
   }
   // Empty: detect (as when the field is missing), since form UIs send empty fields.
   const language = field('language') || undefined
-  if (language !== undefined && !/^[a-z]{2,3}$/i.test(language)) throw invalid('language', `language must be a code like en or de, got "${language.slice(0, 100)}"`)
+  if (language !== undefined && !/^[a-z]{2,3}$/i.test(language))
+    throw invalid('language', `language must be a code like en or de, got "${language.slice(0, 100)}"`)
   const prompt = field('prompt')
   if (prompt !== undefined && prompt.length > maxPromptChars) throw invalid('prompt', `prompt is longer than ${maxPromptChars} characters`)
   const temperature = field('temperature')

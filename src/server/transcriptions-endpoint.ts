@@ -39,7 +39,12 @@ export function handleTranscription(req: IncomingMessage, res: ServerResponse, c
 async function serve(req: IncomingMessage, res: ServerResponse, ctx: TranscriptionContext): Promise<void> {
   const declared = Number(req.headers['content-length'])
   if (Number.isFinite(declared) && declared > ctx.maxFileBytes + FORM_OVERHEAD_BYTES) {
-    return sendError(req, res, new HttpError(413, `the request is larger than the ${ctx.maxFileBytes}-byte file limit`, 'file', 'file_too_large'), 0)
+    return sendError(
+      req,
+      res,
+      new HttpError(413, `the request is larger than the ${ctx.maxFileBytes}-byte file limit`, 'file', 'file_too_large'),
+      0,
+    )
   }
   const abort = new AbortController()
   // (The request's own 'close' fires once the body is read; the response's fires when the client leaves.)
@@ -83,7 +88,10 @@ async function transcribe(request: TranscriptionRequest, ctx: TranscriptionConte
       for await (const event of transcription) segments.push(event)
       await audio.done
     } catch (error) {
-      if (isWhisperStreamError(error) && (error.code === 'input-undecodable' || error.code === 'ffmpeg-failed' || error.code === 'input-missing')) {
+      if (
+        isWhisperStreamError(error) &&
+        (error.code === 'input-undecodable' || error.code === 'ffmpeg-failed' || error.code === 'input-missing')
+      ) {
         throw new HttpError(400, error.line, 'file', 'invalid_audio')
       }
       throw error

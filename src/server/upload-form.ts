@@ -44,13 +44,22 @@ export interface FormLimits {
 export async function readUploadForm(req: IncomingMessage, limits: FormLimits): Promise<UploadForm> {
   const type = req.headers['content-type'] ?? ''
   if (!/^multipart\/form-data\b/i.test(type)) {
-    throw new HttpError(415, `expected a multipart/form-data body with a \`file\` part, got ${type ? `Content-Type ${type.slice(0, 100)}` : 'no Content-Type'}`)
+    throw new HttpError(
+      415,
+      `expected a multipart/form-data body with a \`file\` part, got ${type ? `Content-Type ${type.slice(0, 100)}` : 'no Content-Type'}`,
+    )
   }
   let parser: busboy.Busboy
   try {
     parser = busboy({
       headers: req.headers,
-      limits: {fileSize: limits.maxFileBytes, fieldSize: limits.maxFieldBytes, parts: limits.maxParts, fields: limits.maxParts, files: limits.maxParts},
+      limits: {
+        fileSize: limits.maxFileBytes,
+        fieldSize: limits.maxFieldBytes,
+        parts: limits.maxParts,
+        fields: limits.maxParts,
+        files: limits.maxParts,
+      },
     })
   } catch (error) {
     throw new HttpError(400, `malformed multipart Content-Type: ${error instanceof Error ? error.message : String(error)}`)
@@ -66,7 +75,12 @@ export async function readUploadForm(req: IncomingMessage, limits: FormLimits): 
   }
 }
 
-function parse(req: IncomingMessage, parser: busboy.Busboy, filePath: string, limits: FormLimits): Promise<{parts: FormPart[]; file: SpooledFile | undefined}> {
+function parse(
+  req: IncomingMessage,
+  parser: busboy.Busboy,
+  filePath: string,
+  limits: FormLimits,
+): Promise<{parts: FormPart[]; file: SpooledFile | undefined}> {
   return new Promise((resolve, reject) => {
     const parts: FormPart[] = []
     let file: SpooledFile | undefined
@@ -80,7 +94,7 @@ function parse(req: IncomingMessage, parser: busboy.Busboy, filePath: string, li
     const settle = (): void => {
       if (settled) return
       settled = true
-      void spooled.then(() => (failure ? reject(failure) : resolve({parts, file})))
+      spooled.then(() => (failure ? reject(failure) : resolve({parts, file})), reject)
     }
 
     parser.on('field', (name, value, info) => {
@@ -135,7 +149,7 @@ function spoolTo(stream: Readable, spool: SpooledFile): {done: Promise<void>; st
       spool.bytes += chunk.length
       if (!out.write(chunk)) stream.pause()
     }
-    const end = (error?: unknown): void => {
+    const end = (error?: Error): void => {
       if (over) return
       over = true
       stream.off('data', onData)
@@ -148,7 +162,9 @@ function spoolTo(stream: Readable, spool: SpooledFile): {done: Promise<void>; st
     out.on('drain', () => stream.resume())
     out.on('error', (error) => end(error))
     out.on('finish', () => resolve())
-    stream.on('error', () => end())
+    stream.on('error', () => {
+      end()
+    })
     stream.on('data', onData)
     stream.on('end', () => {
       if (!over) out.end()

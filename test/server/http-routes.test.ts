@@ -47,7 +47,10 @@ describe('HTTP routes', () => {
     expect(preflight.status).toBe(204)
     expect(preflight.headers.get('access-control-allow-origin')).toBe('http://app.example')
     expect(preflight.headers.get('access-control-allow-headers')).toMatch(/authorization/)
-    const foreign = await fetch(`${server.url}/v1/audio/transcriptions`, {method: 'OPTIONS', headers: {origin: 'http://evil.example', 'access-control-request-method': 'POST'}})
+    const foreign = await fetch(`${server.url}/v1/audio/transcriptions`, {
+      method: 'OPTIONS',
+      headers: {origin: 'http://evil.example', 'access-control-request-method': 'POST'},
+    })
     expect(foreign.status).toBe(403)
   })
 
@@ -59,13 +62,19 @@ describe('HTTP routes', () => {
   })
 
   it('an upgrade to a malformed target is refused with 400, and the server goes on', async () => {
-    const answer = await raw('GET //[ HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n', {keepOpen: true})
+    const answer = await raw(
+      'GET //[ HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+      {keepOpen: true},
+    )
     expect(answer).toMatch(/^HTTP\/1.1 400/)
     expect((await fetch(`${server.url}/health`)).status).toBe(200)
   })
 
   it('a body that arrives too slowly gets 408 after the request timeout', async () => {
-    const answer = await raw('POST /v1/audio/transcriptions HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 1000\r\n\r\n--b', {keepOpen: true})
+    const answer = await raw(
+      'POST /v1/audio/transcriptions HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 1000\r\n\r\n--b',
+      {keepOpen: true},
+    )
     expect(answer).toMatch(/^HTTP\/1.1 408/)
     expect((await fetch(`${server.url}/health`)).status).toBe(200)
   })

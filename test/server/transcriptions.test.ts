@@ -99,35 +99,131 @@ describe('POST /v1/audio/transcriptions', () => {
   })
 
   it('a bad field after `file` (curl -F file=@talk.wav -F response_format=bogus) is a 400 naming it, and the server keeps serving', async () => {
-    expect(await errorOf(await postParts([['file', wav], ['response_format', 'bogus']]))).toMatchObject({status: 400, param: 'response_format', type: 'invalid_request_error'})
+    expect(
+      await errorOf(
+        await postParts([
+          ['file', wav],
+          ['response_format', 'bogus'],
+        ]),
+      ),
+    ).toMatchObject({status: 400, param: 'response_format', type: 'invalid_request_error'})
     expect((await fetch(`${server.url}/health`)).status).toBe(200)
     // Options after the file are as good as before it.
-    const late = await postParts([['file', wav], ['response_format', 'text'], ['language', 'en'], ['prompt', 'Foxes.']])
+    const late = await postParts([
+      ['file', wav],
+      ['response_format', 'text'],
+      ['language', 'en'],
+      ['prompt', 'Foxes.'],
+    ])
     expect(late.status).toBe(200)
     expect(late.headers.get('content-type')).toMatch(/text\/plain/)
   })
 
   it('every field is checked before any work: bad, empty, duplicated and unknown fields name their param', async () => {
     const cases: Array<[Array<[string, string | Buffer]>, number, string]> = [
-      [[['file', wav], ['language', 'klingon']], 400, 'language'],
-      [[['file', wav], ['temperature', 'hot']], 400, 'temperature'],
-      [[['file', wav], ['temperature', '']], 400, 'temperature'],
-      [[['file', wav], ['temperature', '2']], 400, 'temperature'],
-      [[['file', wav], ['model', '']], 400, 'model'],
-      [[['file', wav], ['response_format', '']], 400, 'response_format'],
-      [[['file', wav], ['prompt', 'x'.repeat(5000)]], 400, 'prompt'],
-      [[['file', wav], ['colour', 'blue']], 400, 'colour'],
-      [[['response_format', 'json'], ['file', wav], ['response_format', 'text']], 400, 'response_format'],
-      [[['file', wav], ['file', wav]], 400, 'file'],
+      [
+        [
+          ['file', wav],
+          ['language', 'klingon'],
+        ],
+        400,
+        'language',
+      ],
+      [
+        [
+          ['file', wav],
+          ['temperature', 'hot'],
+        ],
+        400,
+        'temperature',
+      ],
+      [
+        [
+          ['file', wav],
+          ['temperature', ''],
+        ],
+        400,
+        'temperature',
+      ],
+      [
+        [
+          ['file', wav],
+          ['temperature', '2'],
+        ],
+        400,
+        'temperature',
+      ],
+      [
+        [
+          ['file', wav],
+          ['model', ''],
+        ],
+        400,
+        'model',
+      ],
+      [
+        [
+          ['file', wav],
+          ['response_format', ''],
+        ],
+        400,
+        'response_format',
+      ],
+      [
+        [
+          ['file', wav],
+          ['prompt', 'x'.repeat(5000)],
+        ],
+        400,
+        'prompt',
+      ],
+      [
+        [
+          ['file', wav],
+          ['colour', 'blue'],
+        ],
+        400,
+        'colour',
+      ],
+      [
+        [
+          ['response_format', 'json'],
+          ['file', wav],
+          ['response_format', 'text'],
+        ],
+        400,
+        'response_format',
+      ],
+      [
+        [
+          ['file', wav],
+          ['file', wav],
+        ],
+        400,
+        'file',
+      ],
       [[['file', 'not a file']], 400, 'file'],
       [[['file', Buffer.alloc(0)]], 400, 'file'],
       [[['model', 'whisper-1']], 400, 'file'],
-      [[['file', wav], ['stream', 'true']], 400, 'stream'],
+      [
+        [
+          ['file', wav],
+          ['stream', 'true'],
+        ],
+        400,
+        'stream',
+      ],
     ]
     for (const [parts, status, param] of cases) {
       expect({parts: parts.map(([k]) => k), ...(await errorOf(await postParts(parts)))}).toMatchObject({status, param})
     }
-    const ok = await postParts([['temperature', '0.2'], ['language', ''], ['prompt', ''], ['timestamp_granularities[]', 'segment'], ['file', wav]])
+    const ok = await postParts([
+      ['temperature', '0.2'],
+      ['language', ''],
+      ['prompt', ''],
+      ['timestamp_granularities[]', 'segment'],
+      ['file', wav],
+    ])
     expect(ok.status).toBe(200)
   })
 
@@ -136,10 +232,14 @@ describe('POST /v1/audio/transcriptions', () => {
     expect((await fetch(url, {method: 'POST', body: 'hello', headers: {'content-type': 'text/plain'}})).status).toBe(415)
     expect((await fetch(url, {method: 'POST', body: 'hello', headers: {'content-type': 'multipart/form-data'}})).status).toBe(400)
     const truncated = '--b\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\nabc'
-    expect((await fetch(url, {method: 'POST', body: truncated, headers: {'content-type': 'multipart/form-data; boundary=b'}})).status).toBe(400)
+    expect((await fetch(url, {method: 'POST', body: truncated, headers: {'content-type': 'multipart/form-data; boundary=b'}})).status).toBe(
+      400,
+    )
     // A file part the server discards, cut off inside: its stream fails too, and that must stay inside this request.
     const cutOther = truncated.replace('name="file"', 'name="other"')
-    expect((await fetch(url, {method: 'POST', body: cutOther, headers: {'content-type': 'multipart/form-data; boundary=b'}})).status).toBe(400)
+    expect((await fetch(url, {method: 'POST', body: cutOther, headers: {'content-type': 'multipart/form-data; boundary=b'}})).status).toBe(
+      400,
+    )
     expect((await fetch(`${server.url}/%zz/[`, {method: 'GET'})).status).toBe(404)
     expect((await fetch(`${server.url}/health`)).status).toBe(200)
   })
