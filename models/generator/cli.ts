@@ -9,7 +9,7 @@ const usage = [
   '  config layouts: --mel-filters (preprocessor_config.json carries mel_filters), --processor-config (transformers 5:',
   '  processor_config.json instead of preprocessor_config.json), --legacy-generation (2022 generation_config.json),',
   '  --merges pairs (tokenizers >= 0.20), --added-tokens-json (added_tokens.json; tokenizer.json without timestamps)',
-  '  --logit-gain N: the decoder\'s final LayerNorm gain (default 1); ~50 gives peaked logits like a trained model\'s',
+  "  --logit-gain N: the decoder's final LayerNorm gain (default 1); ~50 gives peaked logits like a trained model's",
   '  --ggml f32,f16,q8_0: also write the same weights as whisper.cpp model files (ggml-model-f32.bin, ggml-model.bin, ggml-model-q8_0.bin)',
 ].join('\n')
 
@@ -44,7 +44,8 @@ async function main(): Promise<void> {
   if (values.layout !== 'merged' && values.layout !== 'split') throw new Error('--layout must be merged or split')
   if (values.merges !== 'strings' && values.merges !== 'pairs') throw new Error('--merges must be strings or pairs')
   const ggml = values.ggml ? values.ggml.split(',') : []
-  for (const t of ggml) if (!(GGML_FTYPES as readonly string[]).includes(t)) throw new Error(`--ggml takes ${GGML_FTYPES.join(', ')} (comma-separated)`)
+  for (const t of ggml)
+    if (!(GGML_FTYPES as readonly string[]).includes(t)) throw new Error(`--ggml takes ${GGML_FTYPES.join(', ')} (comma-separated)`)
   const logitGain = Number(values['logit-gain'])
   if (!(logitGain > 0)) throw new Error('--logit-gain must be a positive number')
   const seed = Number(values.seed)

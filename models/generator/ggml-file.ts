@@ -67,12 +67,12 @@ export function toHalf(value: number): number {
     const half = mant >>> shift
     const rest = mant & ((1 << shift) - 1)
     const mid = 1 << (shift - 1)
-    return sign | (half + (rest > mid || (rest === mid && (half & 1)) ? 1 : 0))
+    return sign | (half + (rest > mid || (rest === mid && half & 1) ? 1 : 0))
   }
   // A carry out of the mantissa rounds up into the exponent, as it should.
   let half = (e << 10) | (mant >>> 13)
   const rest = mant & 0x1fff
-  if (rest > 0x1000 || (rest === 0x1000 && (half & 1))) half++
+  if (rest > 0x1000 || (rest === 0x1000 && half & 1)) half++
   return sign | half
 }
 
@@ -139,7 +139,8 @@ export interface GgmlTensor {
 /** Writes one tensor record: header (dims reversed, innermost first, as ggml's ne[]), name, data. */
 export function writeTensor(sink: ByteSink, tensor: GgmlTensor): void {
   const elements = tensor.shape.reduce((a, b) => a * b, 1)
-  if (elements !== tensor.data.length) throw new Error(`${tensor.name}: shape ${tensor.shape.join('x')} holds ${elements} values, got ${tensor.data.length}`)
+  if (elements !== tensor.data.length)
+    throw new Error(`${tensor.name}: shape ${tensor.shape.join('x')} holds ${elements} values, got ${tensor.data.length}`)
   const name = new TextEncoder().encode(tensor.name)
   sink.int32(tensor.shape.length)
   sink.int32(name.byteLength)

@@ -51,18 +51,28 @@ export function ggmlVocab(special: SpecialTokens): Uint8Array[] {
   const decoder = byteDecoder()
   const byId: Uint8Array[] = []
   for (const [token, id] of Object.entries(baseVocab(special))) {
-    byId[id] = Uint8Array.from([...token].map((c) => {
-      const b = decoder.get(c)
-      if (b === undefined) throw new Error(`token ${id} has a character outside the byte alphabet`)
-      return b
-    }))
+    byId[id] = Uint8Array.from(
+      [...token].map((c) => {
+        const b = decoder.get(c)
+        if (b === undefined) throw new Error(`token ${id} has a character outside the byte alphabet`)
+        return b
+      }),
+    )
   }
-  if (byId.length !== special.endOfText || byId.some((b) => b === undefined)) throw new Error('the base vocabulary must fill ids 0..endoftext-1')
+  if (byId.length !== special.endOfText || byId.some((b) => b === undefined))
+    throw new Error('the base vocabulary must fill ids 0..endoftext-1')
   return byId
 }
 
 /** Every tensor whisper.cpp expects, in the generator's values, with the type `ftype` gives it. */
-export function whisperTensors(dims: ModelDims, melBins: number, vocabSize: number, w: WeightFactory, ftype: GgmlFtype, logitGain = 1): GgmlTensor[] {
+export function whisperTensors(
+  dims: ModelDims,
+  melBins: number,
+  vocabSize: number,
+  w: WeightFactory,
+  ftype: GgmlFtype,
+  logitGain = 1,
+): GgmlTensor[] {
   const d = dims.dModel
   if (dims.encoderFfn !== 4 * d || dims.decoderFfn !== 4 * d) throw new Error('whisper.cpp models need ffn = 4 × d_model')
   if (ftype === 'q8_0' && d % Q8_0_BLOCK !== 0) throw new Error(`q8_0 needs d_model to be a multiple of ${Q8_0_BLOCK}`)
@@ -91,7 +101,10 @@ export function whisperTensors(dims: ModelDims, melBins: number, vocabSize: numb
   }
 
   add('encoder.positional_embedding', [dims.maxSourcePositions, d], sinusoids(dims.maxSourcePositions, d), 'f32')
-  for (const [i, inCh] of [[1, melBins], [2, d]] as const) {
+  for (const [i, inCh] of [
+    [1, melBins],
+    [2, d],
+  ] as const) {
     const name = `model.encoder.conv${i}.weight`
     add(`encoder.conv${i}.weight`, [d, inCh, 3], w.conv(name, d, inCh, 3), 'conv')
     add(`encoder.conv${i}.bias`, [d, 1], zeros(d), 'f32')
@@ -105,7 +118,12 @@ export function whisperTensors(dims: ModelDims, melBins: number, vocabSize: numb
   }
   layerNorm('encoder.ln_post')
 
-  add('decoder.positional_embedding', [dims.maxTargetPositions, d], w.embedding('model.decoder.embed_positions.weight', dims.maxTargetPositions, d), 'f32')
+  add(
+    'decoder.positional_embedding',
+    [dims.maxTargetPositions, d],
+    w.embedding('model.decoder.embed_positions.weight', dims.maxTargetPositions, d),
+    'f32',
+  )
   add('decoder.token_embedding.weight', [vocabSize, d], w.embedding('model.decoder.embed_tokens.weight', vocabSize, d), 'matrix')
   for (let i = 0; i < dims.decoderLayers; i++) {
     const to = `decoder.blocks.${i}`
@@ -136,9 +154,19 @@ export function ggmlWhisperModel(o: GgmlWhisperOptions): Uint8Array {
   const sink = new ByteSink()
   sink.int32(GGML_MAGIC)
   for (const value of [
-    special.vocabSize, dims.maxSourcePositions, dims.dModel, dims.encoderHeads, dims.encoderLayers,
-    dims.maxTargetPositions, dims.dModel, dims.decoderHeads, dims.decoderLayers, melBins, FTYPE_FIELD[o.ftype],
-  ]) sink.int32(value)
+    special.vocabSize,
+    dims.maxSourcePositions,
+    dims.dModel,
+    dims.encoderHeads,
+    dims.encoderLayers,
+    dims.maxTargetPositions,
+    dims.dModel,
+    dims.decoderHeads,
+    dims.decoderLayers,
+    melBins,
+    FTYPE_FIELD[o.ftype],
+  ])
+    sink.int32(value)
 
   const filters = melFiltersPython(melBins)
   const nFreq = filters.length

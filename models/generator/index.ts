@@ -59,7 +59,10 @@ export async function generateModel(options: GenerateOptions): Promise<string> {
     await writeFile(path.join(out, 'onnx', file), encodeModel(buildDecoder(kind, dims, special.vocabSize, weights, o.logitGain)))
   }
   for (const ftype of options.ggml ?? []) {
-    await writeFile(path.join(out, ggmlFileName(ftype)), ggmlWhisperModel({dims, melBins: o.melBins, special, weights, ftype, logitGain: o.logitGain}))
+    await writeFile(
+      path.join(out, ggmlFileName(ftype)),
+      ggmlWhisperModel({dims, melBins: o.melBins, special, weights, ftype, logitGain: o.logitGain}),
+    )
   }
   return out
 }

@@ -101,7 +101,8 @@ describe('ggml file layout', () => {
   })
 
   it('encodes f16 with round-to-nearest-even and q8_0 blocks as fp16 scale + 32 int8', () => {
-    for (const v of [0, 1, -2.5, 65504, 1e-7, 0.1, 3.14159]) expect(Math.abs(fromHalf(toHalf(v)) - v)).toBeLessThanOrEqual(Math.max(Math.abs(v) / 1024, 2 ** -25)) // subnormals: half a step of 2^-24
+    for (const v of [0, 1, -2.5, 65504, 1e-7, 0.1, 3.14159])
+      expect(Math.abs(fromHalf(toHalf(v)) - v)).toBeLessThanOrEqual(Math.max(Math.abs(v) / 1024, 2 ** -25)) // subnormals: half a step of 2^-24
     expect(toHalf(1 + 2 ** -11)).toBe(0x3c00) // a tie rounds to the even mantissa
     expect(toHalf(1 + 3 * 2 ** -11)).toBe(0x3c02)
     const values = Float32Array.from({length: 64}, (_, i) => Math.sin(i) * (i < 32 ? 1 : 100))
@@ -112,14 +113,17 @@ describe('ggml file layout', () => {
       const d = fromHalf(view.getUint16(b * 34, true))
       const max = Math.max(...values.slice(b * 32, b * 32 + 32).map(Math.abs))
       expect(d).toBeCloseTo(max / 127, 2)
-      for (let i = 0; i < 32; i++) expect(Math.abs(view.getInt8(b * 34 + 2 + i) * d - values[b * 32 + i]!)).toBeLessThanOrEqual(d * 0.51 + max * 1e-3)
+      for (let i = 0; i < 32; i++)
+        expect(Math.abs(view.getInt8(b * 34 + 2 + i) * d - values[b * 32 + i]!)).toBeLessThanOrEqual(d * 0.51 + max * 1e-3)
     }
   })
 })
 
 /** Two seconds of a deterministic chirp with a pause: input the random model decodes without a tie. */
 function chirp(): Float32Array {
-  return Float32Array.from({length: 32_000}, (_, i) => (i % 16_000 < 12_000 ? 0.4 * Math.sin((i / 16_000) * 2 * Math.PI * (200 + i / 40)) : 0))
+  return Float32Array.from({length: 32_000}, (_, i) =>
+    i % 16_000 < 12_000 ? 0.4 * Math.sin((i / 16_000) * 2 * Math.PI * (200 + i / 40)) : 0,
+  )
 }
 
 describe('whisper.cpp (@napi-rs/whisper) on the generated file', () => {
@@ -139,21 +143,25 @@ describe('whisper.cpp (@napi-rs/whisper) on the generated file', () => {
     return {text: model.full(params, audio), model}
   }
 
-  it.each(['f16', 'q8_0'] as const)('loads the %s file and decodes the greedy tokens our engine decodes on the same weights', async (ftype) => {
-    // The final LayerNorm gain scales every logit alike, so greedy tokens cannot change; without it,
-    // whisper.cpp's temperature fallback (avg log-prob below -1, always so for random weights)
-    // would replace its greedy pass with sampling.
-    const {text, model} = whisperCpp(file(ftype, 50), chirp())
-    expect(model.modelNVocab).toBe(51864)
-    expect(model.modelNAudioLayer).toBe(2)
-    expect(model.modelFtype).toBe(ftype === 'f16' ? 1 : 7)
+  it.each(['f16', 'q8_0'] as const)(
+    'loads the %s file and decodes the greedy tokens our engine decodes on the same weights',
+    async (ftype) => {
+      // The final LayerNorm gain scales every logit alike, so greedy tokens cannot change; without it,
+      // whisper.cpp's temperature fallback (avg log-prob below -1, always so for random weights)
+      // would replace its greedy pass with sampling.
+      const {text, model} = whisperCpp(file(ftype, 50), chirp())
+      expect(model.modelNVocab).toBe(51864)
+      expect(model.modelNAudioLayer).toBe(2)
+      expect(model.modelFtype).toBe(ftype === 'f16' ? 1 : 7)
 
-    const ours = await WhisperModel.load(await testModel('mini'), {threads: 1})
-    const window = new WindowTranscriber(ours, {timestamps: false, loop: undefined, language: 'en'})
-    const audio = chirp()
-    const result = await window.transcribe(audio, audio.length, [], {maxNewTokens: tokens})
-    expect(result.tokens.length).toBe(tokens)
-    expect(text.length).toBeGreaterThan(0)
-    expect(text).toBe(ours.tokenizer.decode(result.tokens))
-  }, 120_000)
+      const ours = await WhisperModel.load(await testModel('mini'), {threads: 1})
+      const window = new WindowTranscriber(ours, {timestamps: false, loop: undefined, language: 'en'})
+      const audio = chirp()
+      const result = await window.transcribe(audio, audio.length, [], {maxNewTokens: tokens})
+      expect(result.tokens.length).toBe(tokens)
+      expect(text.length).toBeGreaterThan(0)
+      expect(text).toBe(ours.tokenizer.decode(result.tokens))
+    },
+    120_000,
+  )
 })
