@@ -4,7 +4,8 @@ import {randomBytes} from 'node:crypto'
 import {existsSync} from 'node:fs'
 import {rename, rm} from 'node:fs/promises'
 import path from 'node:path'
-import {generateModel, GENERATOR_VERSION, PRESETS, type PresetName} from '../models/generator/index.js'
+import type {PresetName} from '../models/generator/index.js'
+import {WhisperStreamError} from '../src/engine/errors.js'
 import {cacheDir} from './paths.js'
 
 export interface BenchModel {
@@ -14,7 +15,23 @@ export interface BenchModel {
   generated: boolean
 }
 
+/**
+ * The generator and its dependencies (onnx-proto, gpt-3-encoder) are development tools: the published
+ * package leaves them out, so it is loaded only when a model must be generated.
+ */
+async function loadGenerator(): Promise<typeof import('../models/generator/index.js')> {
+  try {
+    return await import('../models/generator/index.js')
+  } catch (error) {
+    throw new WhisperStreamError('usage', 'bench generates its default model with development tools this installation does not have', {
+      hint: 'pass --model (a directory, a known name such as tiny.en, or a hub id), or run bench from a clone of the repository',
+      cause: error,
+    })
+  }
+}
+
 export async function generatedModel(preset: PresetName = 'tiny-shaped', onStatus?: (line: string) => void): Promise<BenchModel> {
+  const {generateModel, GENERATOR_VERSION, PRESETS} = await loadGenerator()
   const dir = path.join(cacheDir('bench-models'), `${preset}-v${GENERATOR_VERSION}`)
   const dims = PRESETS[preset]
   const origin = `generated ${preset} (random weights, seed 1; d_model ${dims.dModel}, ${dims.encoderLayers}+${dims.decoderLayers} layers)`

@@ -1,5 +1,6 @@
-// Where the benchmark keeps generated models and audio: <repo>/.cache/bench-*/.
+// Where the benchmark keeps generated models and audio.
 import {existsSync, readFileSync} from 'node:fs'
+import {homedir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -24,4 +25,12 @@ export function findRepoRoot(): string {
   }
 }
 
-export const cacheDir = (name: string): string => path.join(findRepoRoot(), '.cache', name)
+/**
+ * <repo>/.cache/<name> in a source checkout; in an installed package (no tsconfig.json beside it, and
+ * often a folder the user cannot write) the user's cache: $XDG_CACHE_HOME/whisper-stream/<name>.
+ */
+export function cacheDir(name: string): string {
+  const root = findRepoRoot()
+  if (existsSync(path.join(root, 'tsconfig.json'))) return path.join(root, '.cache', name)
+  return path.join(process.env['XDG_CACHE_HOME'] || path.join(homedir(), '.cache'), 'whisper-stream', name)
+}

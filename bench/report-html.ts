@@ -3,6 +3,7 @@
 import {readFile, writeFile, mkdir} from 'node:fs/promises'
 import {createRequire} from 'node:module'
 import path from 'node:path'
+import {WhisperStreamError} from '../src/engine/errors.js'
 import type {BenchReport} from './run.js'
 import {renderReport} from './table.js'
 
@@ -10,9 +11,18 @@ const escape = (text: string): string => text.replace(/[&<>"]/g, (c) => ({'&': '
 /** JSON that is safe inside a <script> element. */
 const scriptJson = (value: unknown): string => JSON.stringify(value).replace(/</g, '\\u003c')
 
-async function echartsSource(): Promise<string> {
+/** echarts.min.js, to inline. echarts is a development dependency: an installed package may lack it. */
+export async function echartsSource(): Promise<string> {
   const require = createRequire(import.meta.url)
-  const main = require.resolve('echarts')
+  let main: string
+  try {
+    main = require.resolve('echarts')
+  } catch (error) {
+    throw new WhisperStreamError('usage', 'the HTML report needs the echarts package, which this installation does not have', {
+      hint: 'npm install echarts beside whisper-stream, or leave out --out',
+      cause: error,
+    })
+  }
   let dir = path.dirname(main)
   for (let i = 0; i < 4; i++, dir = path.dirname(dir)) {
     try {

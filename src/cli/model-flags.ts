@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {DEFAULT_MODEL, DTYPES, type Dtype} from '../../models/registry.js'
+import {DEFAULT_MODEL, DTYPES, type Dtype} from '../engine/store/registry.js'
 import {WhisperModel} from '../engine/model/whisper-model.js'
 import {resolveModelInfo} from '../engine/store/resolve-model.js'
 import {timed} from '../engine/timings.js'

@@ -1,6 +1,6 @@
 import {writeFile} from 'node:fs/promises'
 import {Flags} from '@oclif/core'
-import {writeHtml} from '../../bench/report-html.js'
+import {echartsSource, writeHtml} from '../../bench/report-html.js'
 import {runBench, SCENARIOS, type BenchReport, type Scenario} from '../../bench/run.js'
 import {stderrProgress} from '../../bench/progress.js'
 import {renderReport} from '../../bench/table.js'
@@ -48,6 +48,10 @@ Progress goes to stderr; the table (or --json) to stdout.`
       options: ['off', 'on', 'both'],
       default: 'on',
     }),
+    'decode-tokens': Flags.string({
+      summary: 'Comma-separated token counts the decode scenario measures (smaller is quicker).',
+      default: '16,32,64,128,224',
+    }),
     json: Flags.boolean({summary: 'Print the results as one JSON object instead of tables.'}),
     out: Flags.string({summary: 'Write a self-contained HTML report (charts) to this file.'}),
     'json-out': Flags.string({summary: 'Also write the JSON results to this file.'}),
@@ -61,8 +65,17 @@ Progress goes to stderr; the table (or --json) to stdout.`
         hint: 'e.g. --minutes 5 or --minutes 0.5',
       })
     }
+    const decodeTokens = flags['decode-tokens'].split(',').map((part) => Number(part.trim()))
+    if (decodeTokens.some((n) => !Number.isInteger(n) || n < 1)) {
+      throw new WhisperStreamError('usage', `--decode-tokens must be positive whole numbers, got "${flags['decode-tokens']}"`, {
+        hint: 'e.g. --decode-tokens 16,64',
+      })
+    }
+    // Fail before a long run, not after it.
+    if (flags.out) await echartsSource()
     const report = await runBench({
       model: flags.model,
+      decode: {lengths: decodeTokens},
       scenarios: (flags.scenario as Scenario[] | undefined) ?? [...SCENARIOS],
       threads: flags.threads,
       minutes,

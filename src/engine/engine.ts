@@ -30,13 +30,18 @@ export interface FileTranscription extends AsyncIterable<FinalEvent> {
  */
 export class Engine {
   #vad: Promise<SileroVad> | undefined
+  /** @internal The loaded model (its ONNX sessions included): for the server and the benches, not the public API. */
+  readonly model: WhisperModel
 
-  private constructor(readonly model: WhisperModel) {}
+  private constructor(model: WhisperModel) {
+    this.model = model
+  }
 
   static async load(dir: string, options: LoadOptions = {}): Promise<Engine> {
     return new Engine(await WhisperModel.load(dir, options))
   }
 
+  /** @internal */
   static from(model: WhisperModel): Engine {
     return new Engine(model)
   }

@@ -1,11 +1,15 @@
-// The engine's public surface, for programs that embed whisper-stream rather than run its CLI.
+// The engine's public surface (the package's one entry point), for programs that embed whisper-stream
+// rather than run its CLI. Everything else under dist/ is internal; the `exports` map keeps it so.
 export * from './errors.js'
 export * from './events.js'
-export {Engine, feedStreamer, type FileSettings, type StreamSettings} from './engine.js'
-export {openAudio, type AudioInputOptions, type AudioStream} from './audio/decode.js'
-export {WhisperModel, type LoadOptions} from './model/whisper-model.js'
-export {WindowTranscriber, type DecodingOptions, type Task} from './decode/window-transcriber.js'
-export {Streamer, type StreamerEvents} from './stream/streamer.js'
+export {Engine, feedStreamer, type FileSettings, type FileTranscription, type StreamSettings} from './engine.js'
+export {openAudio, type AudioEnd, type AudioEndReason, type AudioInputOptions, type AudioStream} from './audio/decode.js'
+export type {LoadOptions} from './model/whisper-model.js'
+export type {DecodingOptions, InferenceGate, Task} from './decode/window-transcriber.js'
+export type {LongFormOptions} from './decode/long-form.js'
+export {Streamer, type StreamerEventName, type StreamerEvents} from './stream/streamer.js'
 export type {StreamerOptions} from './stream/streamer-options.js'
+export type {VoiceActivity} from './stream/vad.js'
 export type {AsrBackend, Hypothesis, TimedWord} from './stream/asr-backend.js'
-export {resolveModel} from './store/resolve-model.js'
+export {findCachedModel, pullModel, resolveModel, resolveModelInfo, type ResolvedModel, type StoreOptions} from './store/resolve-model.js'
+export type {ProgressEvent, ProgressListener} from './store/download.js'

@@ -15,13 +15,7 @@ let cache: string
 function buildIfStale(): Promise<unknown> | undefined {
   const target = path.join(repoRoot, 'dist/src/commands/models/pull.js')
   const built = fs.existsSync(target) ? fs.statSync(target).mtimeMs : 0
-  const sources = [
-    'src/engine/store',
-    'src/commands/models',
-    'src/ui/progress-bar.ts',
-    'models/registry.ts',
-    'src/engine/errors.ts',
-  ].flatMap((p) => {
+  const sources = ['src/engine/store', 'src/commands/models', 'src/ui/progress-bar.ts', 'src/engine/errors.ts'].flatMap((p) => {
     const full = path.join(repoRoot, p)
     return fs.statSync(full).isDirectory() ? fs.readdirSync(full).map((f) => path.join(full, f)) : [full]
   })

@@ -1,4 +1,4 @@
-import {REGISTRY, approximateSize, type Dtype} from '../../../models/registry.js'
+import {REGISTRY, approximateSize, type Dtype} from '../../engine/store/registry.js'
 import {hubCacheDir, listCachedRepos} from '../../engine/store/hub-cache.js'
 import {formatBytes} from '../../ui/progress-bar.js'
 import {BaseCommand} from '../../cli/base-command.js'

@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {DEFAULT_MODEL, DTYPES, type Dtype} from '../../../models/registry.js'
+import {DEFAULT_MODEL, DTYPES, type Dtype} from '../../engine/store/registry.js'
 import {formatBytes, stderrProgress} from '../../ui/progress-bar.js'
 import {pullModel, type ResolvedModel} from '../../engine/store/resolve-model.js'
 import {BaseCommand} from '../../cli/base-command.js'

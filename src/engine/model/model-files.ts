@@ -1,6 +1,6 @@
 import {access} from 'node:fs/promises'
 import {join} from 'node:path'
-import {DTYPE_SUFFIX, type Dtype} from '../../../models/registry.js'
+import {DTYPE_SUFFIX, type Dtype} from '../store/registry.js'
 import {WhisperStreamError} from '../errors.js'
 
 export type {Dtype}

@@ -2,7 +2,7 @@ import {constants} from 'node:fs'
 import * as fs from 'node:fs/promises'
 import {homedir} from 'node:os'
 import * as path from 'node:path'
-import {DTYPES, filesForDtype, findEntryByRepo, type Dtype} from '../../../models/registry.js'
+import {DTYPES, filesForDtype, findEntryByRepo, type Dtype} from './registry.js'
 import {WhisperStreamError} from '../errors.js'
 
 /**

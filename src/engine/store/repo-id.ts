@@ -1,4 +1,4 @@
-import {REGISTRY, findEntry, findEntryByRepo, type RegistryEntry} from '../../../models/registry.js'
+import {REGISTRY, findEntry, findEntryByRepo, type RegistryEntry} from './registry.js'
 import {WhisperStreamError} from '../errors.js'
 
 /**

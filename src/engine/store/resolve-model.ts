@@ -1,7 +1,7 @@
 import * as fs from 'node:fs/promises'
 import {homedir} from 'node:os'
 import * as path from 'node:path'
-import {DEFAULT_MODEL, filesForDtype, isDtype, type Dtype, type ModelFile} from '../../../models/registry.js'
+import {DEFAULT_MODEL, filesForDtype, isDtype, type Dtype, type ModelFile} from './registry.js'
 import {WhisperStreamError} from '../errors.js'
 import {downloadBlob, type ProgressListener} from './download.js'
 import * as cache from './hub-cache.js'

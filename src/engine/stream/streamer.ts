@@ -150,7 +150,7 @@ export class Streamer {
     return this.steps
   }
 
-  /** The ring buffer (read-only use: tests check its capacity and storage never change). */
+  /** @internal The ring buffer (read-only use: tests check its capacity and storage never change). */
   get buffer(): RingBuffer {
     return this.ring
   }
