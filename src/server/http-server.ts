@@ -7,6 +7,7 @@ import {WebSocketServer} from 'ws'
 import type {Engine} from '../engine/engine.js'
 import {authorized, originAllowed, type AccessPolicy} from './auth.js'
 import {HttpError, internalError, sendError, sendJson} from './http-error.js'
+import {ServerMetrics, type RefusalReason} from './metrics.js'
 import {optionsFromQuery, ProtocolError} from './protocol.js'
 import {FairScheduler} from './scheduler.js'
 import {defaultSessionLimits, StreamSession, type SessionLimits} from './stream-session.js'
@@ -53,6 +54,7 @@ export interface RunningServer {
   port: number
   readonly sessions: number
   readonly scheduler: FairScheduler
+  readonly metrics: ServerMetrics
   /** Stops accepting, flushes every session's finals, closes them with 1001. */
   close(): Promise<void>
 }
@@ -109,9 +111,11 @@ function parseTarget(req: IncomingMessage): URL {
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const modelId = options.modelId ?? options.engine.model.name
   const scheduler = new FairScheduler(options.concurrency)
+  const sessions = new Set<StreamSession>()
+  const metrics = new ServerMetrics(() => sessions.size)
+  scheduler.onRun = (waitMs, busyMs) => metrics.inference(waitMs, busyMs)
   const policy: AccessPolicy = {token: options.token, allowOrigins: options.allowOrigins}
   const page = webPagePath()
-  const sessions = new Set<StreamSession>()
   let nextId = 1
   let closing = false
   const created = Math.floor(Date.now() / 1000)
@@ -122,9 +126,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     maxFileBytes: options.maxFileBytes,
     ffmpegPath: options.ffmpegPath,
     log: options.log,
+    metrics,
   }
 
   const server = createServer(serverTimeouts(options.requestTimeoutMs), (req, res) => {
+    res.once('finish', () => metrics.request(routeLabel(req), res.statusCode))
     try {
       route(req, res)
     } catch (error) {
@@ -171,6 +177,20 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       },
     ],
     [
+      '/metrics',
+      {
+        guarded: true,
+        methods: {
+          GET: (req, res) => {
+            metrics.registry.metrics().then(
+              (body) => res.writeHead(200, {'content-type': metrics.registry.contentType}).end(body),
+              (error: unknown) => sendError(req, res, internalError(error, 'metrics', options.log)),
+            )
+          },
+        },
+      },
+    ],
+    [
       '/v1/stream',
       {
         guarded: true,
@@ -180,6 +200,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       },
     ],
   ])
+
+  /** The `route` label of a request: a known path, else `other` (never the raw path, which a client chooses). */
+  const routeLabel = (req: IncomingMessage): string => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/'
+    return routes.has(path) ? path : 'other'
+  }
 
   const route = (req: IncomingMessage, res: ServerResponse): void => {
     const url = parseTarget(req)
@@ -224,13 +250,21 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   /** Upgrades accepted but not yet complete: they count against --max-sessions, so a burst cannot pass it. */
   let reserved = 0
 
+  const refuseSession = (req: IncomingMessage, socket: Socket, status: number, message: string, reason: RefusalReason): void => {
+    metrics.request(routeLabel(req), status)
+    metrics.refusals.inc({reason})
+    refuse(socket, status, message)
+  }
+
   const upgrade = (req: IncomingMessage, socket: Socket, head: Buffer): void => {
     const url = parseTarget(req)
-    if (url.pathname !== '/v1/stream') return refuse(socket, 404, `no route for ${url.pathname.slice(0, 200)}`)
-    if (closing) return refuse(socket, 503, 'server shutting down')
-    if (!originAllowed(req, policy)) return refuse(socket, 403, 'origin not allowed')
-    if (!authorized(req, url, policy)) return refuse(socket, 401, 'missing or wrong token')
-    if (sessions.size + reserved >= options.maxSessions) return refuse(socket, 503, `${options.maxSessions} sessions open (--max-sessions)`)
+    if (url.pathname !== '/v1/stream') return refuseSession(req, socket, 404, `no route for ${url.pathname.slice(0, 200)}`, 'not-found')
+    if (closing) return refuseSession(req, socket, 503, 'server shutting down', 'shutting-down')
+    if (!originAllowed(req, policy)) return refuseSession(req, socket, 403, 'origin not allowed', 'origin')
+    if (!authorized(req, url, policy)) return refuseSession(req, socket, 401, 'missing or wrong token', 'unauthorized')
+    if (sessions.size + reserved >= options.maxSessions) {
+      return refuseSession(req, socket, 503, `${options.maxSessions} sessions open (--max-sessions)`, 'max-sessions')
+    }
     const query = optionsFromQuery(url.searchParams)
     // Released once: when the session exists, or when the handshake fails (ws answers it and the socket closes).
     reserved++
@@ -256,6 +290,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
             limits: options.limits,
             ffmpegPath: options.ffmpegPath,
             log: options.log,
+            metrics,
             onClosed: (s) => sessions.delete(s),
           },
           query,
@@ -265,6 +300,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         return void ws.terminate()
       }
       sessions.add(session)
+      metrics.sessionsTotal.inc()
+      metrics.request('/v1/stream', 101)
     })
   }
 
@@ -273,7 +310,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     try {
       upgrade(req, socket, head)
     } catch (error) {
-      if (error instanceof HttpError || error instanceof ProtocolError) refuse(socket, 400, error.message)
+      if (error instanceof HttpError || error instanceof ProtocolError) refuseSession(req, socket, 400, error.message, 'bad-request')
       else {
         internalError(error, `upgrade ${req.url?.slice(0, 200)}`, options.log)
         refuse(socket, 500, 'internal server error')
@@ -296,6 +333,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     url,
     port: address.port,
     scheduler,
+    metrics,
     get sessions() {
       return sessions.size
     },

@@ -1,6 +1,8 @@
 import {WhisperStreamError} from '../engine/errors.js'
 
 interface Job {
+  /** performance.now() when it was queued. */
+  queued: number
   run: () => Promise<unknown>
   resolve: (value: unknown) => void
   reject: (error: unknown) => void
@@ -54,6 +56,8 @@ export class FairScheduler {
   private lanes = 0
   private nextLane = 0
   private turn = 0
+  /** Told of every finished job: how long it waited for its turn, and how long it ran (for metrics). */
+  onRun: ((waitMs: number, busyMs: number) => void) | undefined
 
   constructor(concurrency = 1) {
     if (!Number.isInteger(concurrency) || concurrency < 1)
@@ -86,6 +90,7 @@ export class FairScheduler {
     return new Promise<T>((resolve, reject) => {
       const queued = performance.now()
       const job: Job = {
+        queued,
         run: async () => {
           lane.waitMs += performance.now() - queued
           return work()
@@ -148,9 +153,15 @@ export class FairScheduler {
         .run()
         .then(job.resolve, job.reject)
         .finally(() => {
+          const busy = performance.now() - started
           lane.runs++
-          lane.busyMs += performance.now() - started
+          lane.busyMs += busy
           this.running--
+          try {
+            this.onRun?.(started - job.queued, busy)
+          } catch {
+            // An observer's failure is not the job's.
+          }
           this.dispatch()
         })
     }

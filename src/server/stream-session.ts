@@ -16,6 +16,7 @@ import {
   type ServerMessage,
   type StreamOptions,
 } from './protocol.js'
+import type {ServerMetrics} from './metrics.js'
 import type {FairScheduler, Lane} from './scheduler.js'
 
 export interface SessionLimits {
@@ -37,6 +38,7 @@ export interface SessionContext {
   limits: SessionLimits
   ffmpegPath?: string | undefined
   log: (line: string) => void
+  metrics: ServerMetrics
   onClosed: (session: StreamSession) => void
 }
 
@@ -255,6 +257,7 @@ export class StreamSession {
     )
     streamer.on('final', (event: FinalEvent) => {
       this.finals++
+      this.ctx.metrics.finals.inc()
       this.guard(() => this.send({...event, id: event.id + this.idBase, start: seconds(event.start), end: seconds(event.end)}))
     })
     streamer.on('error', (error) => this.guard(() => this.fail(error)))
@@ -279,6 +282,7 @@ export class StreamSession {
     if (!streamer || this.state === 'closed') return
     streamer.push(chunk)
     this.samples += chunk.length
+    this.ctx.metrics.audio('stream', chunk.length / RATE)
     if (streamer.backlogSamples > this.ctx.limits.maxBacklogSeconds * RATE) {
       throw new ProtocolError('overloaded', 'audio arrives faster than it can be transcribed')
     }

@@ -4,6 +4,7 @@ import type {Engine} from '../engine/engine.js'
 import {isWhisperStreamError} from '../engine/errors.js'
 import type {FinalEvent} from '../engine/events.js'
 import {HttpError, internalError, sendError} from './http-error.js'
+import type {ServerMetrics} from './metrics.js'
 import type {FairScheduler} from './scheduler.js'
 import {renderTranscription, type TranscriptionResult} from './transcription-render.js'
 import {validateTranscriptionForm, type TranscriptionRequest} from './transcription-request.js'
@@ -18,6 +19,7 @@ export interface TranscriptionContext {
   maxFileBytes: number
   ffmpegPath?: string | undefined
   log: (line: string) => void
+  metrics: ServerMetrics
 }
 
 /** Room for the form's other parts and boundaries beside the file, when judging a Content-Length. */
@@ -55,6 +57,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, ctx: Transcripti
   try {
     const request = validateTranscriptionForm(form.parts, form.file, ctx.modelId)
     const result = await transcribe(request, ctx, abort.signal)
+    ctx.metrics.audio('file', result.duration)
     const {body, type} = renderTranscription(request.responseFormat, result, 'transcribe')
     if (res.destroyed) return
     res.writeHead(200, {'content-type': type}).end(body)
