@@ -5,7 +5,7 @@ import {parseArgs} from 'node:util'
 import {GGML_FTYPES, generateModel, PRESETS, type DecoderLayout, type GgmlFtype, type PresetName} from './index.js'
 
 const usage = [
-  'usage: make-model --out DIR [--preset mini|tiny-shaped] [--seed N] [--mel-bins 80|128] [--multilingual] [--layout merged|split]',
+  'usage: make-model --out DIR [--preset mini|tiny-shaped|trained-mini] [--seed N] [--mel-bins 80|128] [--multilingual] [--layout merged|split]',
   '  config layouts: --mel-filters (preprocessor_config.json carries mel_filters), --processor-config (transformers 5:',
   '  processor_config.json instead of preprocessor_config.json), --legacy-generation (2022 generation_config.json),',
   '  --merges pairs (tokenizers >= 0.20), --added-tokens-json (added_tokens.json; tokenizer.json without timestamps)',

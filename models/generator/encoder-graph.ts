@@ -2,7 +2,7 @@
 import {GraphBuilder} from './onnx-graph.js'
 import {Layers} from './layers.js'
 import type {ModelDims} from './presets.js'
-import {sinusoids, zeros, type WeightFactory} from './weights.js'
+import {sinusoids, type WeightFactory} from './weights.js'
 
 export function buildEncoder(dims: ModelDims, nMels: number, w: WeightFactory): GraphBuilder {
   const g = new GraphBuilder('whisper_encoder')
@@ -14,7 +14,7 @@ export function buildEncoder(dims: ModelDims, nMels: number, w: WeightFactory): 
 
   const conv = (x: string, name: string, inCh: number, stride: number): string => {
     const weight = g.weight(`${name}.weight`, w.conv(`${name}.weight`, d, inCh, 3), [d, inCh, 3])
-    const bias = g.weight(`${name}.bias`, zeros(d), [d])
+    const bias = g.weight(`${name}.bias`, w.bias(`${name}.bias`, d), [d])
     const y = g.op('Conv', [x, weight, bias], {
       kernel_shape: {ints: [3]},
       pads: {ints: [1, 1]},

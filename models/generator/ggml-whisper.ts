@@ -6,7 +6,7 @@ import {melFiltersPython} from './layouts.js'
 import type {SpecialTokens} from './special-tokens.js'
 import {baseVocab} from './tokenizer-files.js'
 import {ByteSink, GGML_MAGIC, Q8_0_BLOCK, writeTensor, type GgmlTensor, type GgmlTensorType} from './ggml-file.js'
-import {ones, sinusoids, zeros, type WeightFactory} from './weights.js'
+import {sinusoids, type WeightFactory} from './weights.js'
 
 export type GgmlFtype = 'f32' | 'f16' | 'q8_0'
 export const GGML_FTYPES: readonly GgmlFtype[] = ['f32', 'f16', 'q8_0']
@@ -82,11 +82,12 @@ export function whisperTensors(
   }
   const linear = (to: string, from: string, fanIn: number, fanOut: number, bias: boolean): void => {
     add(`${to}.weight`, [fanOut, fanIn], transposed(w.linear(`${from}.weight`, fanIn, fanOut), fanIn, fanOut), 'matrix')
-    if (bias) add(`${to}.bias`, [fanOut], zeros(fanOut), 'f32')
+    if (bias) add(`${to}.bias`, [fanOut], w.bias(`${from}.bias`, fanOut), 'f32')
   }
-  const layerNorm = (to: string, gain = 1): void => {
-    add(`${to}.weight`, [d], ones(d).fill(gain), 'f32')
-    add(`${to}.bias`, [d], zeros(d), 'f32')
+  const layerNorm = (to: string, from: string, gain = 1): void => {
+    const scale = w.gamma(`${from}.weight`, d)
+    add(`${to}.weight`, [d], gain === 1 ? scale : scale.map((v) => v * gain), 'f32')
+    add(`${to}.bias`, [d], w.bias(`${from}.bias`, d), 'f32')
   }
   const attention = (to: string, from: string): void => {
     linear(`${to}.query`, `${from}.q_proj`, d, d, true)
@@ -95,7 +96,7 @@ export function whisperTensors(
     linear(`${to}.out`, `${from}.out_proj`, d, d, true)
   }
   const mlp = (to: string, from: string, ffn: number): void => {
-    layerNorm(`${to}.mlp_ln`)
+    layerNorm(`${to}.mlp_ln`, `${from}.final_layer_norm`)
     linear(`${to}.mlp.0`, `${from}.fc1`, d, ffn, true)
     linear(`${to}.mlp.2`, `${from}.fc2`, ffn, d, true)
   }
@@ -107,16 +108,16 @@ export function whisperTensors(
   ] as const) {
     const name = `model.encoder.conv${i}.weight`
     add(`encoder.conv${i}.weight`, [d, inCh, 3], w.conv(name, d, inCh, 3), 'conv')
-    add(`encoder.conv${i}.bias`, [d, 1], zeros(d), 'f32')
+    add(`encoder.conv${i}.bias`, [d, 1], w.bias(`model.encoder.conv${i}.bias`, d), 'f32')
   }
   for (let i = 0; i < dims.encoderLayers; i++) {
     const to = `encoder.blocks.${i}`
     const from = `model.encoder.layers.${i}`
     attention(`${to}.attn`, `${from}.self_attn`)
-    layerNorm(`${to}.attn_ln`)
+    layerNorm(`${to}.attn_ln`, `${from}.self_attn_layer_norm`)
     mlp(to, from, dims.encoderFfn)
   }
-  layerNorm('encoder.ln_post')
+  layerNorm('encoder.ln_post', 'model.encoder.layer_norm')
 
   add(
     'decoder.positional_embedding',
@@ -129,12 +130,12 @@ export function whisperTensors(
     const to = `decoder.blocks.${i}`
     const from = `model.decoder.layers.${i}`
     attention(`${to}.attn`, `${from}.self_attn`)
-    layerNorm(`${to}.attn_ln`)
+    layerNorm(`${to}.attn_ln`, `${from}.self_attn_layer_norm`)
     attention(`${to}.cross_attn`, `${from}.encoder_attn`)
-    layerNorm(`${to}.cross_attn_ln`)
+    layerNorm(`${to}.cross_attn_ln`, `${from}.encoder_attn_layer_norm`)
     mlp(to, from, dims.decoderFfn)
   }
-  layerNorm('decoder.ln', logitGain)
+  layerNorm('decoder.ln', 'model.decoder.layer_norm', logitGain)
   return out
 }
 

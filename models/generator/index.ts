@@ -1,4 +1,4 @@
-// generateModel(): writes a Whisper-architecture model with seeded random weights in the
+// generateModel(): writes a Whisper-architecture model with seeded random (or committed trained) weights in the
 // Hugging Face ONNX export layout (config + tokenizer files, onnx/encoder_model.onnx, decoder files).
 import {mkdir, writeFile} from 'node:fs/promises'
 import path from 'node:path'
@@ -8,14 +8,16 @@ import {buildEncoder} from './encoder-graph.js'
 import {ggmlFileName, ggmlWhisperModel} from './ggml-whisper.js'
 import {encodeModel} from './onnx-graph.js'
 import {addedTokensJson, DEFAULT_LAYOUTS, legacyGenerationConfig, melFiltersPython, processorConfigJson} from './layouts.js'
-import {DEFAULT_OPTIONS, PRESETS, type GenerateOptions} from './presets.js'
+import {DEFAULT_OPTIONS, PRESETS, TRAINED_WEIGHTS, type GenerateOptions} from './presets.js'
 import {specialTokens} from './special-tokens.js'
 import {tokenizerConfig, tokenizerJson} from './tokenizer-files.js'
+import {TrainedWeights} from './trained-weights.js'
 import {WeightFactory} from './weights.js'
 
 export {DEFAULT_LAYOUTS, type ConfigLayouts} from './layouts.js'
 export {GGML_FTYPES, ggmlFileName, type GgmlFtype} from './ggml-whisper.js'
-export {GENERATOR_VERSION, PRESETS, type GenerateOptions, type PresetName, type DecoderLayout} from './presets.js'
+export {trainedWeightsTag} from './trained-weights.js'
+export {TRAINED_WEIGHTS, GENERATOR_VERSION, PRESETS, type GenerateOptions, type PresetName, type DecoderLayout} from './presets.js'
 
 const json = (value: object): string => JSON.stringify(value, null, 2) + '\n'
 
@@ -27,7 +29,9 @@ export async function generateModel(options: GenerateOptions): Promise<string> {
   if (o.melBins !== 80 && o.melBins !== 128) throw new Error(`melBins must be 80 or 128, got ${String(o.melBins)}`)
   if (!Number.isInteger(o.seed)) throw new Error(`seed must be an integer, got ${String(o.seed)}`)
   const special = specialTokens(o.multilingual, o.multilingual && o.melBins === 128 ? 100 : 99)
-  const weights = new WeightFactory(o.seed)
+  const trainedFile = TRAINED_WEIGHTS[o.preset]
+  if (trainedFile && (o.melBins !== 80 || o.multilingual)) throw new Error(`preset ${o.preset} is trained for 80 mel bins and English only`)
+  const weights = trainedFile ? new TrainedWeights(trainedFile) : new WeightFactory(o.seed)
   const out = path.resolve(options.out)
   await mkdir(path.join(out, 'onnx'), {recursive: true})
 
@@ -64,6 +68,7 @@ export async function generateModel(options: GenerateOptions): Promise<string> {
       ggmlWhisperModel({dims, melBins: o.melBins, special, weights, ftype, logitGain: o.logitGain}),
     )
   }
+  if (weights instanceof TrainedWeights) weights.assertAllUsed()
   return out
 }
 

@@ -1,6 +1,6 @@
 // Transformer building blocks (pre-LN Whisper style) expressed as ONNX nodes.
 import type {GraphBuilder} from './onnx-graph.js'
-import {ones, zeros, type WeightFactory} from './weights.js'
+import type {WeightFactory} from './weights.js'
 
 /**
  * Emits nodes into `g` and registers weights in `root` (the top-level graph). They differ only
@@ -24,14 +24,15 @@ export class Layers {
     const weight = this.root.hasWeight(name) ? name : this.root.weight(name, this.w.linear(name, fanIn, fanOut), [fanIn, fanOut])
     const y = this.g.op('MatMul', [x, weight])
     if (!bias) return y
-    const b = this.root.weight(`${prefix}.bias`, zeros(fanOut), [fanOut])
+    const b = this.root.weight(`${prefix}.bias`, this.w.bias(`${prefix}.bias`, fanOut), [fanOut])
     return this.g.op('Add', [y, b])
   }
 
-  /** LayerNormalization over the last axis, gamma `gain` (1 unless told) and beta 0. */
+  /** LayerNormalization over the last axis; gamma (1 for random weights) times `gain`, beta (0 for random weights). */
   layerNorm(x: string, prefix: string, dim: number, output?: string, gain = 1): string {
-    const gamma = this.root.weight(`${prefix}.weight`, ones(dim).fill(gain), [dim])
-    const beta = this.root.weight(`${prefix}.bias`, zeros(dim), [dim])
+    const scale = this.w.gamma(`${prefix}.weight`, dim)
+    const gamma = this.root.weight(`${prefix}.weight`, gain === 1 ? scale : scale.map((v) => v * gain), [dim])
+    const beta = this.root.weight(`${prefix}.bias`, this.w.bias(`${prefix}.bias`, dim), [dim])
     return this.g.op('LayerNormalization', [x, gamma, beta], {axis: {int: -1}, epsilon: {float: 1e-5}}, output)
   }
 

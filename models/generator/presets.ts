@@ -14,7 +14,7 @@ export interface ModelDims {
   maxTargetPositions: number
 }
 
-export type PresetName = 'mini' | 'tiny-shaped'
+export type PresetName = 'mini' | 'tiny-shaped' | 'trained-mini'
 export type DecoderLayout = 'merged' | 'split'
 
 export const PRESETS: Record<PresetName, ModelDims> = {
@@ -30,6 +30,18 @@ export const PRESETS: Record<PresetName, ModelDims> = {
     maxSourcePositions: 1500,
     maxTargetPositions: 448,
   },
+  // Trained on synthetic speech (models/trainer): 2 heads of 64, weights from models/trained/.
+  'trained-mini': {
+    dModel: 128,
+    encoderLayers: 2,
+    decoderLayers: 2,
+    encoderHeads: 2,
+    decoderHeads: 2,
+    encoderFfn: 512,
+    decoderFfn: 512,
+    maxSourcePositions: 1500,
+    maxTargetPositions: 448,
+  },
   // openai/whisper-tiny.en sizes.
   'tiny-shaped': {
     dModel: 384,
@@ -42,6 +54,11 @@ export const PRESETS: Record<PresetName, ModelDims> = {
     maxSourcePositions: 1500,
     maxTargetPositions: 448,
   },
+}
+
+/** Presets whose weights are committed files in models/trained/ instead of seeded random ones. */
+export const TRAINED_WEIGHTS: Partial<Record<PresetName, string>> = {
+  'trained-mini': 'trained-mini.safetensors',
 }
 
 export interface GenerateOptions {

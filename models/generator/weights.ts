@@ -57,6 +57,16 @@ export class WeightFactory {
   embedding(name: string, rows: number, dim: number): Float32Array {
     return this.normal(name, rows * dim, 0.02)
   }
+
+  /** A bias vector; zero at initialisation. */
+  bias(_name: string, size: number): Float32Array {
+    return zeros(size)
+  }
+
+  /** A LayerNorm scale; one at initialisation. */
+  gamma(_name: string, size: number): Float32Array {
+    return ones(size)
+  }
 }
 
 export const zeros = (size: number): Float32Array => new Float32Array(size)

@@ -4,15 +4,17 @@ import {existsSync} from 'node:fs'
 import {rename, rm} from 'node:fs/promises'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {generateModel, GENERATOR_VERSION, type GenerateOptions} from '../../models/generator/index.js'
+import {generateModel, GENERATOR_VERSION, TRAINED_WEIGHTS, trainedWeightsTag, type GenerateOptions} from '../../models/generator/index.js'
 
-export type TestModelName = 'mini' | 'mini-split' | 'mini-multilingual-128' | 'tiny-shaped'
+export type TestModelName = 'mini' | 'mini-split' | 'mini-multilingual-128' | 'tiny-shaped' | 'trained-mini'
 
 const SPECS: Record<TestModelName, Omit<GenerateOptions, 'out'>> = {
   mini: {preset: 'mini', seed: 1},
   'mini-split': {preset: 'mini', seed: 1, layout: 'split'},
   'mini-multilingual-128': {preset: 'mini', seed: 1, multilingual: true, melBins: 128},
   'tiny-shaped': {preset: 'tiny-shaped', seed: 1},
+  // Built from the committed weights in models/trained/ (never trained here).
+  'trained-mini': {preset: 'trained-mini'},
 }
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -20,9 +22,10 @@ export const testModelsRoot = path.join(repoRoot, '.cache', 'test-models')
 
 const pending = new Map<TestModelName, Promise<string>>()
 
-/** Directory of a generated test model: `<repo>/.cache/test-models/<name>-v<version>/`. */
+/** Directory of a generated test model: `<repo>/.cache/test-models/<name>-v<version>[-<weights hash>]/`. */
 export function testModelDir(name: TestModelName): string {
-  return path.join(testModelsRoot, `${name}-v${GENERATOR_VERSION}`)
+  const weights = TRAINED_WEIGHTS[SPECS[name].preset ?? 'mini']
+  return path.join(testModelsRoot, `${name}-v${GENERATOR_VERSION}${weights ? `-${trainedWeightsTag(weights)}` : ''}`)
 }
 
 /**

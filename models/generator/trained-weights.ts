@@ -1,0 +1,146 @@
+// Weights the trainer (models/trainer) wrote, served through the WeightFactory interface so the
+// graphs are built exactly as for seeded random weights. The file is safetensors: fp16 tensors in
+// PyTorch's layout, and only the token-embedding rows in use (their ids in `…embed_tokens.rows`).
+import {createHash} from 'node:crypto'
+import {existsSync, readFileSync} from 'node:fs'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {WeightFactory} from './weights.js'
+
+interface Entry {
+  dtype: string
+  shape: number[]
+  data_offsets: [number, number]
+}
+
+interface Tensor {
+  shape: number[]
+  data: Float32Array | Int32Array
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+
+/** models/trained/<file>, from the sources or from the compiled copy under dist/. */
+export function trainedWeightsPath(file: string): string {
+  const candidates = [path.resolve(here, '..', 'trained', file), path.resolve(here, '..', '..', '..', 'models', 'trained', file)]
+  const found = candidates.find((candidate) => existsSync(candidate))
+  if (!found) throw new Error(`trained weights ${file} not found in ${candidates.join(' or ')}`)
+  return found
+}
+
+/** A short content hash: part of cached model folder names, so new weights never reuse an old build. */
+export function trainedWeightsTag(file: string): string {
+  return createHash('sha256')
+    .update(readFileSync(trainedWeightsPath(file)))
+    .digest('hex')
+    .slice(0, 12)
+}
+
+/** IEEE half → float. */
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1
+  const exponent = (h >> 10) & 0x1f
+  const fraction = h & 0x3ff
+  if (exponent === 0) return sign * fraction * 2 ** -24
+  if (exponent === 31) return fraction ? NaN : sign * Infinity
+  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15)
+}
+
+function readSafetensors(file: string): {tensors: Map<string, Tensor>; metadata: Record<string, string>} {
+  const bytes = readFileSync(file)
+  const headerLength = Number(bytes.readBigUInt64LE(0))
+  const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString('utf8')) as Record<string, unknown>
+  const base = 8 + headerLength
+  const tensors = new Map<string, Tensor>()
+  let metadata: Record<string, string> = {}
+  for (const [name, value] of Object.entries(header)) {
+    if (name === '__metadata__') {
+      metadata = value as Record<string, string>
+      continue
+    }
+    const entry = value as Entry
+    const [start, end] = entry.data_offsets
+    const raw = bytes.subarray(base + start, base + end)
+    const count = entry.shape.reduce((a, b) => a * b, 1)
+    if (entry.dtype === 'F16') {
+      const data = new Float32Array(count)
+      for (let i = 0; i < count; i++) data[i] = halfToFloat(raw.readUInt16LE(2 * i))
+      tensors.set(name, {shape: entry.shape, data})
+    } else if (entry.dtype === 'I32') {
+      const data = new Int32Array(count)
+      for (let i = 0; i < count; i++) data[i] = raw.readInt32LE(4 * i)
+      tensors.set(name, {shape: entry.shape, data})
+    } else throw new Error(`${file}: tensor ${name} has unsupported dtype ${entry.dtype}`)
+  }
+  return {tensors, metadata}
+}
+
+export class TrainedWeights extends WeightFactory {
+  readonly manifest: unknown
+  readonly #file: string
+  readonly #tensors: Map<string, Tensor>
+  readonly #unused: Set<string>
+
+  constructor(file: string) {
+    super(0)
+    this.#file = trainedWeightsPath(file)
+    const {tensors, metadata} = readSafetensors(this.#file)
+    this.#tensors = tensors
+    this.#unused = new Set(tensors.keys())
+    this.manifest = metadata.manifest === undefined ? undefined : (JSON.parse(metadata.manifest) as unknown)
+  }
+
+  #take(name: string, shape: number[]): Float32Array {
+    const tensor = this.#tensors.get(name)
+    if (!tensor) throw new Error(`${this.#file} has no tensor ${name}`)
+    if (tensor.shape.join('x') !== shape.join('x'))
+      throw new Error(`${this.#file}: ${name} is [${tensor.shape.join(', ')}], the preset wants [${shape.join(', ')}]`)
+    if (!(tensor.data instanceof Float32Array)) throw new Error(`${this.#file}: ${name} is not a float tensor`)
+    this.#unused.delete(name)
+    return tensor.data
+  }
+
+  override normal(name: string): Float32Array {
+    throw new Error(`${this.#file}: no random tensor ${name} in a trained model`)
+  }
+
+  /** Stored [out, in] (PyTorch); the graph wants [in, out]. */
+  override linear(name: string, fanIn: number, fanOut: number): Float32Array {
+    const torch = this.#take(name, [fanOut, fanIn])
+    const out = new Float32Array(fanIn * fanOut)
+    for (let o = 0; o < fanOut; o++) for (let i = 0; i < fanIn; i++) out[i * fanOut + o] = torch[o * fanIn + i]
+    return out
+  }
+
+  override conv(name: string, out: number, inp: number, kernel: number): Float32Array {
+    return this.#take(name, [out, inp, kernel])
+  }
+
+  /** The token embedding comes as its used rows plus their ids; every other row is zero. */
+  override embedding(name: string, rows: number, dim: number): Float32Array {
+    const ids = this.#tensors.get(name.replace(/\.weight$/, '.rows'))
+    if (!ids) return this.#take(name, [rows, dim])
+    if (!(ids.data instanceof Int32Array)) throw new Error(`${this.#file}: ${name} row ids are not int32`)
+    this.#unused.delete(name.replace(/\.weight$/, '.rows'))
+    const used = this.#take(name, [ids.data.length, dim])
+    const table = new Float32Array(rows * dim)
+    ids.data.forEach((id, r) => {
+      if (id < 0 || id >= rows) throw new Error(`${this.#file}: ${name} row id ${id} outside [0, ${rows})`)
+      table.set(used.subarray(r * dim, (r + 1) * dim), id * dim)
+    })
+    return table
+  }
+
+  override bias(name: string, size: number): Float32Array {
+    return this.#take(name, [size])
+  }
+
+  override gamma(name: string, size: number): Float32Array {
+    return this.#take(name, [size])
+  }
+
+  /** Throws when the file holds tensors the graphs never asked for (a name or layout mismatch). */
+  assertAllUsed(): void {
+    if (this.#unused.size > 0) throw new Error(`${this.#file}: tensors never used: ${[...this.#unused].join(', ')}`)
+  }
+}

@@ -1,0 +1,83 @@
+"""Copies a checkpoint into models/trained/ with its manifest, plus parity values from PyTorch that a test
+compares with the generated ONNX model (same weights, an independent implementation).
+
+    /usr/bin/python3 models/trainer/ship.py models/trainer/.cache/run/best.safetensors
+"""
+import json
+import os
+import shutil
+import struct
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(__file__))
+from model import Whisper  # noqa: E402
+from train import DIMS, Vocab  # noqa: E402
+
+REPRODUCE = "npm run train-model -- --minutes 93 --seed 16 && /usr/bin/python3 models/trainer/ship.py models/trainer/.cache/run/best.safetensors"
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        blob = f.read()
+    tensors = {}
+    for name, e in header.items():
+        if name == "__metadata__":
+            continue
+        dtype = {"F16": np.float16, "I32": np.int32}[e["dtype"]]
+        a, b = e["data_offsets"]
+        tensors[name] = np.frombuffer(blob[a:b], dtype=dtype).reshape(e["shape"])
+    return tensors, header.get("__metadata__", {})
+
+
+def parity_features(n_mels=80, frames=3000):
+    """A smooth deterministic input both sides can write down: sin(0.1 m + 0.013 t) * cos(0.07 t) - 0.2."""
+    m = np.arange(n_mels)[:, None]
+    t = np.arange(frames)[None, :]
+    return (np.sin(0.1 * m + 0.013 * t) * np.cos(0.07 * t) - 0.2).astype(np.float32)
+
+
+def main():
+    src = sys.argv[1]
+    out_dir = sys.argv[2] if len(sys.argv) > 2 else "models/trained"
+    assets = json.load(open("models/trainer/.cache/assets.json"))
+    v = Vocab(assets)
+    tensors, meta = read_safetensors(src)
+    manifest = json.loads(meta["manifest"])
+    model = Whisper(80, vocab=v.size, used_ids=v.used, n_words=len(manifest["words"]), **DIMS)
+    state = model.state_dict()
+    rows = tensors.pop("model.decoder.embed_tokens.rows")
+    emb = torch.zeros_like(state["decoder.embed_tokens.weight"])
+    emb[torch.from_numpy(rows.astype(np.int64))] = torch.from_numpy(tensors.pop("model.decoder.embed_tokens.weight").astype(np.float32))
+    state["decoder.embed_tokens.weight"] = emb
+    for name, value in tensors.items():
+        state[name[len("model."):]] = torch.from_numpy(value.astype(np.float32))
+    model.load_state_dict(state)
+    model.eval()
+    tokens = [v.sot, v.no_ts, v.words[0], v.words[1]]
+    with torch.no_grad():
+        enc = model.encoder(torch.from_numpy(parity_features())[None])
+        logits = model.decoder.hidden(torch.tensor([tokens]), enc)[0, -1] @ emb.t()
+    probe = v.words[:8] + [v.eot, v.ts0, v.ts0 + 50, 220]
+    manifest["parity"] = {
+        "features": "sin(0.1 m + 0.013 t) * cos(0.07 t) - 0.2, m < 80, t < 3000",
+        "encoderRows": {str(r): enc[0, r, :8].tolist() for r in (0, 700, 1499)},
+        "decoderTokens": tokens,
+        "logits": {str(t): logits[t].item() for t in probe},
+    }
+    manifest["reproduce"] = REPRODUCE
+    manifest["weightsFile"] = "trained-mini.safetensors"
+    os.makedirs(out_dir, exist_ok=True)
+    shutil.copyfile(src, os.path.join(out_dir, "trained-mini.safetensors"))
+    with open(os.path.join(out_dir, "trained-mini.json"), "w") as f:
+        json.dump(manifest, f, indent=2)
+        f.write("\n")
+    print(f"shipped {src}: step {manifest['steps']}, held-out WER {manifest['heldOutWer'][-1]}")
+
+
+if __name__ == "__main__":
+    main()
