@@ -3,6 +3,7 @@ import {BaseCommand} from '../cli/base-command.js'
 import {decodingFlags, loadModelFromFlags, modelFlags} from '../cli/model-flags.js'
 import {abortOnSignals, signalExitCode} from '../cli/signals.js'
 import {streamFlags, streamSettings} from '../cli/stream-flags.js'
+import {subtitleFlags, subtitleOptions} from '../cli/subtitle-flags.js'
 import {checkFile, openAudio, type AudioStream} from '../engine/audio/decode.js'
 import type {Task} from '../engine/decode/window-transcriber.js'
 import {Engine, feedStreamer} from '../engine/engine.js'
@@ -44,6 +45,7 @@ a sliding window with LocalAgreement commits, partial and final events, Silero V
     stream: Flags.boolean({summary: 'Live streaming path: partial and final events as audio arrives.'}),
     realtime: Flags.boolean({summary: 'Read the input at real-time pace, as a live source would deliver it (implies --stream).'}),
     ...streamFlags,
+    ...subtitleFlags,
   }
 
   async run(): Promise<void> {
@@ -68,7 +70,11 @@ a sliding window with LocalAgreement commits, partial and final events, Silero V
       })
       audio = source
       const out = firstWriteMarked(
-        streamSink(process.stdout, createFormatter(format, {partials: streaming && !flags['no-partials']}), () => source.close()),
+        streamSink(
+          process.stdout,
+          createFormatter(format, {partials: streaming && !flags['no-partials'], subtitles: subtitleOptions(flags)}),
+          () => source.close(),
+        ),
       )
       sink = out
       if (settings) {

@@ -6,6 +6,14 @@ export interface PartialEvent {
   end: number
 }
 
+/** One word of a final with its times (seconds from the start of the stream); `text` keeps its leading space. */
+export interface WordTiming {
+  text: string
+  start: number
+  end: number
+  probability: number
+}
+
 export interface FinalEvent {
   type: 'final'
   id: number
@@ -14,6 +22,8 @@ export interface FinalEvent {
   end: number
   /** Token ids of the segment, when the caller asked for them (parity checks, verbose_json). */
   tokens?: number[]
+  /** Word times, when the caller asked for them. */
+  words?: WordTiming[]
 }
 
 export interface StatsEvent {

@@ -1,4 +1,5 @@
-import type {EngineEvent, FinalEvent} from '../engine/events.js'
+import type {EngineEvent} from '../engine/events.js'
+import {SubtitleCues, type Cue, type SubtitleOptions} from './subtitle-cues.js'
 import {timecode} from './timecode.js'
 
 export const formats = ['jsonl', 'text', 'srt', 'vtt', 'json'] as const
@@ -26,22 +27,21 @@ const text: Formatter = {
   footer: () => '',
 }
 
-const cue = (event: FinalEvent, separator: ',' | '.'): string =>
-  `${timecode(event.start, separator)} --> ${timecode(event.end, separator)}\n${event.text}\n\n`
+// A cue's text may not contain the arrow that separates its times.
+const cueBlock = (cue: Cue, separator: ',' | '.'): string =>
+  `${timecode(cue.start, separator)} --> ${timecode(cue.end, separator)}\n${cue.text.replaceAll('-->', '->')}\n\n`
 
-const srt = (): Formatter => {
+/** SRT or WebVTT: finals (or, with word times, the cues their words make) as numbered or plain cues. */
+const subtitles = (kind: 'srt' | 'vtt', options: SubtitleOptions): Formatter => {
+  const cues = new SubtitleCues(options)
   let index = 0
+  const write = (list: Cue[]): string =>
+    list.map((cue) => (kind === 'srt' ? `${++index}\n${cueBlock(cue, ',')}` : cueBlock(cue, '.'))).join('')
   return {
-    header: () => '',
-    event: (event) => (event.type === 'final' ? `${++index}\n${cue(event, ',')}` : ''),
-    footer: () => '',
+    header: () => (kind === 'vtt' ? 'WEBVTT\n\n' : ''),
+    event: (event) => (event.type === 'final' ? write(cues.push(event)) : ''),
+    footer: () => write(cues.end()),
   }
-}
-
-const vtt: Formatter = {
-  header: () => 'WEBVTT\n\n',
-  event: (event) => (event.type === 'final' ? cue(event, '.') : ''),
-  footer: () => '',
 }
 
 /** One JSON document: {"text", "segments": [...]}; segments are written as they come. */
@@ -59,16 +59,21 @@ const json = (): Formatter => {
   }
 }
 
-export function createFormatter(format: Format, options: {partials: boolean}): Formatter {
+export interface FormatOptions {
+  partials: boolean
+  /** Line width, line count and word highlighting of srt and vtt cues (they need word times). */
+  subtitles?: SubtitleOptions | undefined
+}
+
+export function createFormatter(format: Format, options: FormatOptions): Formatter {
   switch (format) {
     case 'jsonl':
       return jsonl(options.partials)
     case 'text':
       return text
     case 'srt':
-      return srt()
     case 'vtt':
-      return vtt
+      return subtitles(format, options.subtitles ?? {})
     case 'json':
       return json()
   }
