@@ -31,10 +31,12 @@ async function loadGenerator(): Promise<typeof import('../models/generator/index
 }
 
 export async function generatedModel(preset: PresetName = 'tiny-shaped', onStatus?: (line: string) => void): Promise<BenchModel> {
-  const {generateModel, GENERATOR_VERSION, PRESETS} = await loadGenerator()
-  const dir = path.join(cacheDir('bench-models'), `${preset}-v${GENERATOR_VERSION}`)
+  const {generateModel, GENERATOR_VERSION, PRESETS, TRAINED_WEIGHTS, trainedWeightsTag} = await loadGenerator()
+  const trained = TRAINED_WEIGHTS[preset]
+  const dir = path.join(cacheDir('bench-models'), `${preset}-v${GENERATOR_VERSION}${trained ? `-${trainedWeightsTag(trained)}` : ''}`)
   const dims = PRESETS[preset]
-  const origin = `generated ${preset} (random weights, seed 1; d_model ${dims.dModel}, ${dims.encoderLayers}+${dims.decoderLayers} layers)`
+  const weights = trained ? `trained on synthetic speech, models/trained/${trained}` : 'random weights, seed 1'
+  const origin = `generated ${preset} (${weights}; d_model ${dims.dModel}, ${dims.encoderLayers}+${dims.decoderLayers} layers)`
   if (existsSync(dir)) return {dir, origin, generated: true}
   onStatus?.(`generating the ${preset} model into ${dir} (once)`)
   const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`
@@ -50,8 +52,12 @@ export async function generatedModel(preset: PresetName = 'tiny-shaped', onStatu
 }
 
 /** A local model directory, a known name or a hub id (resolved through the model store), or the generated default. */
-export async function benchModel(nameOrDir: string | undefined, onStatus?: (line: string) => void): Promise<BenchModel> {
-  if (nameOrDir === undefined) return generatedModel('tiny-shaped', onStatus)
+export async function benchModel(
+  nameOrDir: string | undefined,
+  onStatus?: (line: string) => void,
+  preset: PresetName = 'tiny-shaped',
+): Promise<BenchModel> {
+  if (nameOrDir === undefined) return generatedModel(preset, onStatus)
   if (existsSync(nameOrDir)) return {dir: path.resolve(nameOrDir), origin: `local directory ${path.resolve(nameOrDir)}`, generated: false}
   const {resolveModelInfo} = await import('../src/engine/store/resolve-model.js')
   const info = await resolveModelInfo(nameOrDir, {})

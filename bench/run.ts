@@ -7,14 +7,15 @@ import {baseClip, loopTo, SAMPLE_RATE} from './audio.js'
 import {defaultDecodeOptions, runDecode, type DecodeOptions, type DecodeResult} from './decode.js'
 import {runFile, type FileOptions, type FileResult} from './file.js'
 import {machineInfo, type MachineInfo} from './machine.js'
-import {benchModel} from './model.js'
+import {benchModel, generatedModel} from './model.js'
 import {runNaive} from './naive.js'
 import {cacheDir} from './paths.js'
 import {silentProgress, type Progress} from './progress.js'
 import {runServe, type ServeResult} from './serve.js'
+import {runQuality, type QualityOptions, type QualityResult} from './quality.js'
 import {runStream, type StreamOptions, type TimelineResult} from './stream.js'
 
-export const SCENARIOS = ['decode', 'stream', 'naive', 'file', 'serve'] as const
+export const SCENARIOS = ['decode', 'stream', 'naive', 'file', 'serve', 'quality'] as const
 export type Scenario = (typeof SCENARIOS)[number]
 
 export interface BenchOptions {
@@ -34,6 +35,7 @@ export interface BenchOptions {
   streamVad?: 'off' | 'on' | 'both'
   /** Draft decoding in the stream scenario: on (ours), off, or both runs, to show what it saves. */
   streamDraft?: 'off' | 'on' | 'both'
+  quality?: Partial<QualityOptions>
   progress?: Progress
 }
 
@@ -60,6 +62,7 @@ export interface BenchReport {
   naive?: TimelineResult
   file?: FileResult
   serve?: ServeResult
+  quality?: QualityResult
   wallSeconds: number
 }
 
@@ -67,7 +70,9 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const progress = options.progress ?? silentProgress
   const started = Date.now()
   const machine = machineInfo()
-  const found = await benchModel(options.model, (line) => progress.note(line))
+  // Quality needs a model that knows words: without --model it runs on trained-mini (alone, or beside the others).
+  const onlyQuality = options.scenarios.length > 0 && options.scenarios.every((s) => s === 'quality')
+  const found = await benchModel(options.model, (line) => progress.note(line), onlyQuality ? 'trained-mini' : 'tiny-shaped')
   const model = await WhisperModel.load(found.dir, {threads: options.threads || undefined})
   const clip = await baseClip()
   if (clip.source !== 'espeak-ng') progress.note(`espeak-ng unavailable: using ${clip.description}`)
@@ -151,6 +156,27 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       await writeWav(wav, loopTo(clip.pcm, seconds), SAMPLE_RATE)
       report.serve = await runServe({modelDir: found.dir, sessions: options.serveSessions ?? [1, 2, 4, 8, 16, 32], seconds, wav}, progress)
       progress.end(`${report.serve.maxHeldSessions} sessions held under ${report.serve.latencyLimitMs} ms p95`)
+    }
+    if (want.has('quality')) {
+      const quality: QualityOptions = {
+        seconds: Math.max(60, Math.min(600, streamOptions.seconds)),
+        seed: 16,
+        quietSeconds: 60,
+        vad: streamVad === 'both' ? [false, true] : [streamVad === 'on'],
+        draft: streamDraft === 'both' ? [true, false] : [streamDraft !== 'off'],
+        ...options.quality,
+      }
+      const separate = options.model === undefined && !onlyQuality
+      const qualityModel = separate
+        ? await WhisperModel.load((await generatedModel('trained-mini')).dir, {threads: options.threads || undefined})
+        : model
+      progress.begin(`quality: ${fmtSeconds(quality.seconds)} of held-out synthetic speech, file and stream`)
+      try {
+        report.quality = await runQuality(qualityModel, quality, progress)
+      } finally {
+        if (separate) await qualityModel.release()
+      }
+      progress.end(`file WER ${report.quality.file.errors.wer} %`)
     }
   } finally {
     await model.release()

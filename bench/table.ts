@@ -2,6 +2,7 @@
 import type {BenchReport} from './run.js'
 import type {TimelineResult} from './stream.js'
 import type {TimelineSummary} from './timeline.js'
+import type {QualityResult} from './quality.js'
 import {targetRows} from './targets.js'
 
 type Cell = string | number | null | undefined
@@ -106,6 +107,7 @@ export function renderReport(report: BenchReport): string {
     )
     out.push(`final-event latency at real-time pace; held: p95 under ${latencyLimitMs} ms. Most sessions held: ${maxHeldSessions}`)
   }
+  if (report.quality) out.push('', `## quality: ${report.quality.audio}`, qualityTable(report.quality))
   const targets = targetRows(report)
   if (targets.length > 0) {
     out.push('', '## targets (reported, not asserted)')
@@ -135,3 +137,56 @@ function comparison(ours: TimelineSummary, other: TimelineSummary, [oursName, ot
 
 const ratio = (a: number | null, b: number | null): string | null => (a === null || b === null || b === 0 ? null : `${(a / b).toFixed(1)}x`)
 const pct = (v: number | null): string => (v === null ? 'n/a' : `${(v * 100).toFixed(1)} %`)
+
+/** One row for long-form file transcription, one per stream run. */
+export function qualityTable(q: QualityResult): string {
+  const f = q.file
+  const rows: Cell[][] = [
+    [
+      'file (long-form)',
+      f.errors.wer,
+      '',
+      `${f.errors.substitutions}/${f.errors.deletions}/${f.errors.insertions}`,
+      f.errors.doubled,
+      '',
+      '',
+      '',
+      '',
+      f.wordsOnSilence,
+      f.wordsOnNoise,
+    ],
+    ...q.streams.map((s) => [
+      `stream, VAD ${s.vad ? 'on' : 'off'}, draft ${s.draft ? 'on' : 'off'}`,
+      s.errors.wer,
+      s.werOverFile,
+      `${s.errors.substitutions}/${s.errors.deletions}/${s.errors.insertions}`,
+      s.errors.doubled,
+      s.lostVsFile,
+      s.latencyP50,
+      s.latencyP90,
+      s.partialChurn,
+      s.wordsOnSilence,
+      s.wordsOnNoise,
+    ]),
+  ]
+  return [
+    table(
+      [
+        'transcription',
+        'WER %',
+        'vs file',
+        'S/D/I',
+        'doubled',
+        'lost vs file',
+        'final p50 s',
+        'final p90 s',
+        'churn',
+        'words on silence',
+        'words on noise',
+      ],
+      rows,
+    ),
+    `${q.words} reference words; latency: audio clock when the final was emitted (plus that step's compute) minus the word's end; ` +
+      `churn: words a partial showed that a later partial or final changed, per final word; silence and noise: ${q.quietSeconds} s each`,
+  ].join('\n')
+}

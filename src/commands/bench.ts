@@ -15,7 +15,11 @@ export default class Bench extends BaseCommand {
   naive   a growing buffer re-transcribed every step without a cache, over a fifth of --minutes
   file    long-form transcription of min(10, --minutes) minutes vs @huggingface/transformers (when installed)
   serve   concurrent WebSocket sessions, through bench/serve-load.ts when present
-Without --model a tiny-shaped model with random weights is generated once into .cache/bench-models/.
+  quality held-out synthetic speech (min(10, max(1, --minutes)) minutes, pauses of 0.5-10 s) through a model that
+          knows words (trained-mini, built from models/trained/, unless --model): WER of long-form file transcription and
+          of stream finals, final latency at real-time pace in audio-clock terms (p50/p90), words lost or doubled, words
+          on 60 s of silence and of noise, partial churn; --vad and --draft (or both) pick the stream runs
+Without --model a tiny-shaped model with random weights is generated once into .cache/bench-models/ (quality: trained-mini).
 Audio is espeak-ng speech with pauses, looped (synthetic tones when espeak-ng is missing).
 Progress goes to stderr; the table (or --json) to stdout.`
 
