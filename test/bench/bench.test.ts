@@ -21,7 +21,7 @@ beforeAll(async () => {
   work = mkdtempSync(path.join(tmpdir(), 'bench-test-'))
   report = await runBench({
     model,
-    scenarios: ['decode', 'stream', 'naive', 'file', 'serve'],
+    scenarios: ['decode', 'stream', 'naive', 'file', 'serve', 'quality'],
     threads: 1,
     minutes: 4 / 60,
     decode: {lengths: [4, 8], reps: 1, encoderReps: 1},
@@ -30,6 +30,7 @@ beforeAll(async () => {
     file: {reps: 1, tokens: 6, tokenReps: 1},
     serveSessions: [1],
     serveSeconds: 2,
+    quality: {seconds: 12, quietSeconds: 2, vad: [false], draft: [true]},
   })
 })
 
@@ -106,6 +107,22 @@ describe('runBench at a tiny size', () => {
     expect(run!.peakRssMiB).toBeGreaterThan(0)
     expect(serve.maxHeldSessions).toBe(run!.held ? 1 : 0)
     expect(renderReport(report)).toMatch(/sessions +completed/)
+  })
+
+  it('quality: WER of file and stream against the held-out words, latency, churn and words on silence and noise', () => {
+    const q = report.quality!
+    expect(q.words).toBeGreaterThan(3)
+    expect(q.audio).toContain('held-out variant')
+    const f = q.file.errors
+    expect(f.ref).toBe(q.words)
+    expect(f.substitutions + f.deletions).toBeLessThanOrEqual(q.words)
+    expect(q.streams).toHaveLength(1)
+    const s = q.streams[0]!
+    expect(s).toMatchObject({vad: false, draft: true})
+    expect(s.werOverFile).toBeCloseTo(s.errors.wer - f.wer, 2)
+    expect(s.wordsOnSilence).toBeGreaterThanOrEqual(0)
+    expect(s.partialChurn).toBeGreaterThanOrEqual(0)
+    expect(renderReport(report)).toContain('## quality: synthetic speech')
   })
 
   it('renders tables, targets and a self-contained HTML report', async () => {
