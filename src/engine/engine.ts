@@ -92,16 +92,46 @@ export class Engine {
  * Pushes a source into a streamer and flushes at its end. With `backpressure` (files read as fast
  * as the CPU allows), reading waits for each step, so every step sees exactly one step of new audio
  * and the output does not depend on machine speed. Without it (live sources), steps coalesce.
+ * Once the streamer fails (or the signal aborts), reading stops at once, even mid-wait for the next
+ * chunk: the source is closed (a decoder is stopped) rather than read to its end for nothing.
  */
 export async function feedStreamer(
   streamer: Streamer,
   audio: AsyncIterable<Float32Array>,
   options: {backpressure: boolean; signal?: AbortSignal},
 ): Promise<void> {
-  for await (const chunk of audio) {
-    if (options.signal?.aborted) break
-    streamer.push(chunk)
-    if (options.backpressure) await streamer.drain()
+  const iterator = audio[Symbol.asyncIterator]()
+  let stop = (): void => {}
+  const stopped = new Promise<'stopped'>((resolve) => (stop = () => resolve('stopped')))
+  const offError = streamer.on('error', stop)
+  options.signal?.addEventListener('abort', stop, {once: true})
+  let exhausted = false
+  try {
+    while (!streamer.failed && !options.signal?.aborted) {
+      const pending = iterator.next()
+      const next = await Promise.race([pending, stopped])
+      if (next === 'stopped') {
+        // Left behind: its outcome no longer matters, but it must not become an unhandled rejection.
+        pending.catch(() => {})
+        break
+      }
+      if (next.done) {
+        exhausted = true
+        break
+      }
+      streamer.push(next.value)
+      if (options.backpressure) await streamer.drain()
+    }
+  } finally {
+    offError()
+    options.signal?.removeEventListener('abort', stop)
+    if (!exhausted) {
+      // A decoder (AudioStream) stops now; any other source ends once its pending chunk settles.
+      if (isClosable(audio)) audio.close()
+      if (iterator.return) iterator.return().catch(() => {})
+    }
   }
   await streamer.flush()
 }
+
+const isClosable = (source: object): source is {close: () => void} => typeof (source as {close?: unknown}).close === 'function'

@@ -16,7 +16,7 @@ export interface StreamerEvents {
 }
 export type StreamerEventName = keyof StreamerEvents
 
-type Step = 'step' | 'utterance' | 'end' | 'refill'
+type Step = 'step' | 'utterance' | 'commit' | 'end' | 'refill'
 
 /**
  * The streaming policy for one stream (after ufal/whisper_streaming's OnlineASRProcessor).
@@ -70,6 +70,8 @@ export class Streamer {
   private steps = 0
   private active = false
   private ending = false
+  /** commitNow() calls not yet served by a commit step. */
+  private commitRequests = 0
   private finished = false
   private failure: WhisperStreamError | undefined
   private idleWaiters: Array<() => void> = []
@@ -127,6 +129,24 @@ export class Streamer {
     this.kick()
     await this.drain()
     this.throwIfStopped()
+  }
+
+  /**
+   * Commits everything pushed so far now (its last hypothesis becomes final, as at a pause), then goes on streaming
+   * into a fresh window: ids and times continue. Resolves once those finals are out; rejects if aborted or failed.
+   */
+  async commitNow(): Promise<void> {
+    if (!this.ending) {
+      this.commitRequests++
+      this.kick()
+    }
+    await this.drain()
+    this.throwIfStopped()
+  }
+
+  /** The failure that stopped the background work, if any (push() then drops audio; flush() throws it). */
+  get failed(): WhisperStreamError | undefined {
+    return this.failure
   }
 
   /** Resolves when the background loop has caught up with the audio pushed so far. */
@@ -234,6 +254,7 @@ export class Streamer {
     if (this.utteranceEnded) return overLimit(this.vadCursor) ? 'step' : 'utterance'
     const arrived = this.pendingCount === 0 && (!this.vad || this.ring.endSample - this.vadCursor < this.vad.frameSamples)
     if (this.ending && arrived) return overLimit(this.ring.endSample) ? 'step' : 'end'
+    if (this.commitRequests > 0 && arrived) return overLimit(this.ring.endSample) ? 'step' : 'commit'
     if (this.pendingCount > 0 && this.ring.free > 0) return 'refill'
     if (!this.inUtterance) return undefined
     const end = this.vad ? this.vadCursor : this.ring.endSample
@@ -244,6 +265,7 @@ export class Streamer {
   }
 
   private async step(kind: Exclude<Step, 'refill'>): Promise<void> {
+    const served = kind === 'commit' ? this.commitRequests : 0
     const windowStart = this.ring.startSample
     const available = kind === 'step' && this.vad ? this.vadCursor : kind === 'utterance' ? this.vadCursor : this.ring.endSample
     const windowEnd = Math.min(available, windowStart + this.windowLimit)
@@ -269,14 +291,16 @@ export class Streamer {
     const committed = hypothesis ? this.agreement.insert(words) : []
 
     if (kind !== 'step') {
-      // End of utterance or stream: the last hypothesis is final; the window starts afresh.
+      // End of utterance or stream, or a commit asked for: the last hypothesis is final; the window starts afresh.
       committed.push(...this.agreement.flush())
       this.commit(committed)
       this.agreement.skipTo(windowEnd)
       this.ring.trimTo(windowEnd)
       this.vadCursor = Math.max(this.vadCursor, this.ring.startSample)
       if (kind === 'end') this.finished = true
-      if (kind === 'utterance') {
+      this.commitRequests -= served
+      // After a commit the VAD finds the next utterance's start itself, as after a pause.
+      if (kind === 'utterance' || (kind === 'commit' && this.vad)) {
         this.utteranceEnded = false
         this.inUtterance = false
         this.speaking = false

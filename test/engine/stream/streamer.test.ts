@@ -190,6 +190,15 @@ describe('Streamer without VAD', () => {
     expect(errors).toHaveLength(1)
   })
 
+  it('rejects commitNow once the backend failed', async () => {
+    const backend = {sampleRate: SAMPLE_RATE, maxSamples: 480_000, transcribe: async () => Promise.reject(new Error('boom'))}
+    const streamer = new Streamer(backend, {vad: false})
+    streamer.on('error', () => {})
+    streamer.push(audioOf(0, 2 * SAMPLE_RATE))
+    await expect(streamer.commitNow()).rejects.toMatchObject({code: 'internal'})
+    expect(streamer.failed?.code).toBe('internal')
+  })
+
   it('rejects bad options as usage errors', () => {
     const backend = new ScriptedBackend({words: [], segmentEnds: []})
     expect(() => new Streamer(backend, {stepMs: 0})).toThrow(/stepMs/)
@@ -245,5 +254,52 @@ describe('Streamer over long scripted streams', () => {
       // Absolute time kept counting across slides and resets.
       expect(run.finals.at(-1)!.end).toBeCloseTo(script.words.at(-1)!.end / SAMPLE_RATE, 2)
     }, 60_000)
+  })
+})
+
+describe('Streamer.commitNow', () => {
+  /** A cut in the middle of a pause near the middle of the script, so that no word straddles it. */
+  const cutOf = (script: Script): number => {
+    const i = Math.floor(script.speech.length / 2) - 1
+    return Math.round((script.speech[i][1] + script.speech[i + 1][0]) / 2)
+  }
+
+  for (const withVad of [false, true]) {
+    it(`commits what was heard and goes on streaming: ids and times continue${withVad ? ' (VAD)' : ''}`, async () => {
+      const script = makeScript(withVad ? 12 : 11, 60)
+      const cut = cutOf(script)
+      const run = setup(script, {stepMs: 1000}, {}, withVad)
+      const random = rng(5)
+      const pushRange = async (from: number, to: number): Promise<void> => {
+        for (let at = from; at < to;) {
+          const size = Math.min(to - at, 1 + Math.floor(random() * 0.7 * SAMPLE_RATE))
+          run.streamer.push(audioOf(at, at + size))
+          at += size
+          await run.streamer.drain()
+        }
+      }
+      await pushRange(0, cut)
+      await run.streamer.commitNow()
+      // Everything heard before the cut is final now, nothing after it.
+      expect(finalText(run)).toBe(textOf(script.words.filter((w) => w.end <= cut)))
+      const committed = run.finals.length
+      await pushRange(cut, script.length)
+      await run.streamer.flush()
+      expect(finalText(run)).toBe(textOf(script.words))
+      expect(run.finals.length).toBeGreaterThan(committed)
+      expect(run.finals[committed].start).toBeGreaterThanOrEqual(cut / SAMPLE_RATE)
+      expectWellFormed(run)
+    })
+  }
+
+  it('with nothing new heard it emits nothing', async () => {
+    const script = makeScript(13, 20)
+    const run = setup(script, {stepMs: 1000})
+    await run.streamer.commitNow()
+    expect(run.finals).toHaveLength(0)
+    await run.streamer.commitNow()
+    run.streamer.push(audioOf(0, script.length))
+    await run.streamer.flush()
+    expect(finalText(run)).toBe(textOf(script.words))
   })
 })
