@@ -1,6 +1,8 @@
 import {Command, Errors} from '@oclif/core'
-import {ExitCode, isWhisperStreamError} from '../engine/errors.js'
+import {isWhisperStreamError} from '../engine/errors.js'
 import {mark} from '../engine/timings.js'
+import {cliErrorLine} from './error-line.js'
+import {ExitCode, exitCodeFor} from './exit-codes.js'
 import {debugEnabled, timingsReport} from './timings-report.js'
 
 /**
@@ -18,12 +20,12 @@ export abstract class BaseCommand extends Command {
     return super.finally(error)
   }
 
-  protected override async catch(error: Error & {exitCode?: number}): Promise<void> {
+  protected override async catch(error: Error): Promise<void> {
     const debug = debugEnabled('stack')
     if (isWhisperStreamError(error)) {
-      process.stderr.write(`whisper-stream: ${error.line}\n`)
+      process.stderr.write(`whisper-stream: ${cliErrorLine(error)}\n`)
       if (debug) process.stderr.write(`${String(error.stack)}\n${error.cause ? String((error.cause as Error).stack ?? error.cause) : ''}\n`)
-      this.exit(error.exitCode)
+      this.exit(exitCodeFor(error.code))
     }
     if (error instanceof Errors.ExitError) throw error
     if (isParseError(error)) {

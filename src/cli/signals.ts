@@ -1,4 +1,4 @@
-import {ExitCode} from '../engine/errors.js'
+import {ExitCode} from './exit-codes.js'
 
 /**
  * An AbortSignal that fires on SIGINT/SIGTERM/SIGHUP so the command can flush what is committed

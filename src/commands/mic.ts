@@ -4,6 +4,7 @@ import {BaseCommand} from '../cli/base-command.js'
 import {pumpMic} from '../cli/mic-pump.js'
 import {decodingFlags, loadModelFromFlags, modelFlags} from '../cli/model-flags.js'
 import {applyNoColor, chooseOutputMode} from '../cli/output-mode.js'
+import {renderDeviceList} from '../cli/device-list.js'
 import {abortOnSignals, signalExitCode} from '../cli/signals.js'
 import {streamFlags, streamSettings} from '../cli/stream-flags.js'
 import {audioDefaults} from '../engine/audio/decode.js'
@@ -50,7 +51,7 @@ With --json, or when stdout is not a terminal, it writes the same JSON lines as 
   async run(): Promise<void> {
     const {flags} = await this.parse(Mic)
     if (flags['list-devices']) {
-      process.stdout.write(await listCaptureDevices({ffmpegPath: flags.ffmpeg}))
+      process.stdout.write(renderDeviceList(await listCaptureDevices({ffmpegPath: flags.ffmpeg})))
       return
     }
     const outFormat = flags.out === undefined ? undefined : formatFromPath(flags.out)

@@ -1,15 +1,6 @@
-/** Exit codes, documented in the README. */
-export const ExitCode = {
-  ok: 0,
-  runtime: 1,
-  usage: 2,
-  input: 3,
-  model: 4,
-  network: 5,
-  interrupted: 130,
-} as const
-
-export type ExitCodeName = keyof typeof ExitCode
+// The engine's one error type. It says what went wrong in the engine's terms and carries the why as
+// data (`details`): each front end words it for its users (the CLI in flags and exit codes, src/cli;
+// the server in its fields and close codes, src/server). No flag name or exit code lives here.
 
 export type ErrorCode =
   | 'usage'
@@ -31,42 +22,43 @@ export type ErrorCode =
   | 'aborted'
   | 'internal'
 
-const exitFor: Record<ErrorCode, number> = {
-  usage: ExitCode.usage,
-  'input-missing': ExitCode.input,
-  'input-undecodable': ExitCode.input,
-  'ffmpeg-missing': ExitCode.runtime,
-  'ffmpeg-failed': ExitCode.input,
-  'model-missing': ExitCode.model,
-  'model-corrupt': ExitCode.model,
-  'model-mismatch': ExitCode.model,
-  'model-unknown': ExitCode.model,
-  network: ExitCode.network,
-  auth: ExitCode.network,
-  'not-found': ExitCode.network,
-  checksum: ExitCode.network,
-  'disk-full': ExitCode.runtime,
-  'output-failed': ExitCode.runtime,
-  offline: ExitCode.network,
-  aborted: ExitCode.interrupted,
-  internal: ExitCode.runtime,
-}
+/** Why an error happened, as data, for the errors a front end words in its own terms. */
+export type ErrorDetails =
+  | {reason: 'not-whisper'}
+  | {reason: 'model-incomplete'}
+  | {reason: 'dtype-missing'; dtype: string}
+  | {reason: 'dtype-unavailable'}
+  | {reason: 'not-cached'; model: string; dtype: string | undefined}
+  | {reason: 'unknown-model'; suggestion: string | undefined}
+  | {reason: 'invalid-repo-id'}
+  | {reason: 'hub-not-found'}
+  | {reason: 'english-only-language'; model: string; language: string}
+  | {reason: 'english-only-translate'; model: string}
+  | {reason: 'vad-weights-missing'}
+  | {reason: 'stdin-empty'}
+  | {reason: 'ffmpeg-lacks-format'}
+  | {reason: 'ffmpeg-not-found'; envVar: string}
+  | {reason: 'ffmpeg-does-not-run'; path: string}
+  | {reason: 'capture-needs-device'; inputFormat: string}
+  | {reason: 'capture-failed'; problem: 'busy' | 'permission' | 'device' | 'no-device'}
+
+export type ErrorReason = ErrorDetails['reason']
 
 /**
- * The one error type of the project: says what was wrong and how to fix it,
- * keeps the original error as `cause`, and knows its exit code.
+ * The one error type of the project: says what was wrong and how to fix it (in the engine's terms),
+ * keeps the original error as `cause`, and the why as `details` for front ends to word.
  */
 export class WhisperStreamError extends Error {
   readonly code: ErrorCode
   readonly hint: string | undefined
-  readonly exitCode: number
+  readonly details: ErrorDetails | undefined
 
-  constructor(code: ErrorCode, message: string, options: {hint?: string; cause?: unknown} = {}) {
+  constructor(code: ErrorCode, message: string, options: {hint?: string; cause?: unknown; details?: ErrorDetails} = {}) {
     super(message, {cause: options.cause})
     this.name = 'WhisperStreamError'
     this.code = code
     this.hint = options.hint
-    this.exitCode = exitFor[code]
+    this.details = options.details
   }
 
   /** One line for stderr: the problem, then the fix. */

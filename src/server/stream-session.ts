@@ -4,6 +4,7 @@ import type {WebSocket, RawData} from 'ws'
 import {openAudio, type AudioStream} from '../engine/audio/decode.js'
 import {ChunkAssembler} from '../engine/audio/pcm.js'
 import {isWhisperStreamError} from '../engine/errors.js'
+import {clientMessage} from './error-wording.js'
 import type {FinalEvent, PartialEvent} from '../engine/events.js'
 import type {Engine} from '../engine/engine.js'
 import type {Streamer} from '../engine/stream/streamer.js'
@@ -217,7 +218,7 @@ export class StreamSession {
       this.decoderPump = (async () => {
         for await (const chunk of decoder) this.pushPcm(chunk)
       })().catch((error: unknown) => {
-        this.guard(() => this.fail(isWhisperStreamError(error) ? new ProtocolError('undecodable-audio', error.line) : error))
+        this.guard(() => this.fail(isWhisperStreamError(error) ? new ProtocolError('undecodable-audio', clientMessage(error)) : error))
       })
     } else {
       this.assembler = new ChunkAssembler(CHUNK, encoding)
@@ -249,7 +250,7 @@ export class StreamSession {
         signal: segment.signal,
       })
     } catch (error) {
-      throw isWhisperStreamError(error) && error.code === 'usage' ? new ProtocolError('invalid-message', error.line) : error
+      throw isWhisperStreamError(error) && error.code === 'usage' ? new ProtocolError('invalid-message', clientMessage(error)) : error
     }
     const seconds = (value: number): number => Math.round((value + this.sampleBase / RATE) * 1000) / 1000
     streamer.on('partial', (event: PartialEvent) =>
@@ -326,7 +327,7 @@ export class StreamSession {
   private fail(error: unknown): void {
     if (this.state === 'closed') return
     const code: ErrorCodeName = error instanceof ProtocolError ? error.code : 'internal'
-    const message = error instanceof ProtocolError ? error.message : isWhisperStreamError(error) ? error.line : String(error)
+    const message = error instanceof ProtocolError ? error.message : isWhisperStreamError(error) ? clientMessage(error) : String(error)
     this.send({type: 'error', code, message})
     this.close(errorCodes[code], code)
   }

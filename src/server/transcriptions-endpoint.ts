@@ -2,6 +2,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import {openAudio} from '../engine/audio/decode.js'
 import type {Engine} from '../engine/engine.js'
 import {isWhisperStreamError} from '../engine/errors.js'
+import {clientMessage} from './error-wording.js'
 import type {FinalEvent} from '../engine/events.js'
 import {HttpError, internalError, sendError} from './http-error.js'
 import type {ServerMetrics} from './metrics.js'
@@ -83,7 +84,7 @@ async function transcribe(request: TranscriptionRequest, ctx: TranscriptionConte
       })
     } catch (error) {
       // The engine refuses options (a language this model lacks) before any audio is read.
-      if (isWhisperStreamError(error) && error.code === 'usage') throw new HttpError(400, error.line, 'language')
+      if (isWhisperStreamError(error) && error.code === 'usage') throw new HttpError(400, clientMessage(error), 'language')
       throw error
     }
     const segments: FinalEvent[] = []
@@ -95,7 +96,7 @@ async function transcribe(request: TranscriptionRequest, ctx: TranscriptionConte
         isWhisperStreamError(error) &&
         (error.code === 'input-undecodable' || error.code === 'ffmpeg-failed' || error.code === 'input-missing')
       ) {
-        throw new HttpError(400, error.line, 'file', 'invalid_audio')
+        throw new HttpError(400, clientMessage(error), 'file', 'invalid_audio')
       }
       throw error
     }

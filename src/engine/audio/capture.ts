@@ -26,9 +26,9 @@ export const deviceFormats: ReadonlySet<string> = new Set([
 const LIST_TIMEOUT_MS = 10_000
 
 export interface CaptureOptions {
-  /** `--device`: a device name for the platform's format, or the `-i` argument for `inputFormat`. */
+  /** A device name for the platform's format, or the `-i` argument for `inputFormat`. */
   device?: string
-  /** `--input-format`: any ffmpeg input format (lavfi, wav, pulse, …); the platform default when omitted. */
+  /** Any ffmpeg input format (lavfi, wav, pulse, …); the platform default when omitted. */
   inputFormat?: string
   ffmpegPath?: string
   signal?: AbortSignal
@@ -56,8 +56,9 @@ export async function captureCandidates(options: CaptureOptions = {}): Promise<C
   const {device, inputFormat} = options
   if (inputFormat) {
     if (!device)
-      throw new WhisperStreamError('usage', `--input-format ${inputFormat} needs --device`, {
-        hint: 'name the device, filter or file to read, e.g. --device "sine=frequency=440" with lavfi',
+      throw new WhisperStreamError('usage', `input format ${inputFormat} needs a device`, {
+        hint: 'name the device, filter or file to read, e.g. "sine=frequency=440" with lavfi',
+        details: {reason: 'capture-needs-device', inputFormat},
       })
     return [{inputFormat, input: device}]
   }
@@ -131,20 +132,32 @@ function captureError(failures: Array<{source: CaptureSource; error: WhisperStre
       ? `cannot open ${options.inputFormat} input '${options.device}'`
       : 'cannot open the microphone'
   let hint: string
-  if (/busy|resource temporarily unavailable/i.test(all))
-    hint = 'another program is using the device; close it or pick another with --device'
-  else if (/permission denied|not permitted|not authori[sz]ed|access denied/i.test(all)) {
+  let problem: 'busy' | 'permission' | 'device' | 'no-device'
+  if (/busy|resource temporarily unavailable/i.test(all)) {
+    problem = 'busy'
+    hint = 'another program is using the device; close it or pick another device'
+  } else if (/permission denied|not permitted|not authori[sz]ed|access denied/i.test(all)) {
+    problem = 'permission'
     hint =
       (options.platform ?? process.platform) === 'darwin'
         ? 'allow microphone access for your terminal in System Settings → Privacy & Security → Microphone'
         : 'your user may not have access to audio devices (e.g. add it to the "audio" group)'
-  } else if (options.inputFormat && !deviceFormats.has(options.inputFormat)) hint = 'check the --device value for that --input-format'
-  else hint = 'is a microphone connected? list devices with --list-devices and pick one with --device'
+  } else if (options.inputFormat && !deviceFormats.has(options.inputFormat)) {
+    problem = 'device'
+    hint = 'check the device for that input format'
+  } else {
+    problem = 'no-device'
+    hint = 'is a microphone connected? list the capture devices and pick one'
+  }
   const detail =
     failures.length === 1 && what.includes(`'${failures[0].source.input}'`)
       ? `: ${reason(failures[0].error, failures[0].source)}`
       : ` (${reasons})`
-  return new WhisperStreamError('input-missing', `${what}${detail}`, {hint, cause: failures.at(-1)?.error})
+  return new WhisperStreamError('input-missing', `${what}${detail}`, {
+    hint,
+    details: {reason: 'capture-failed', problem},
+    cause: failures.at(-1)?.error,
+  })
 }
 
 /** The ffmpeg detail of an open failure, without our own prefix. */
@@ -160,8 +173,17 @@ function reason(error: WhisperStreamError, source: CaptureSource): string {
 
 const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
-/** What `--list-devices` prints: the platform's capture devices as ffmpeg reports them, in plain lines. */
-export async function listCaptureDevices(options: {ffmpegPath?: string; platform?: NodeJS.Platform} = {}): Promise<string> {
+/** The capture devices of one ffmpeg input format, or why none were found. */
+export interface DeviceGroup {
+  format: 'avfoundation' | 'dshow' | 'pulse' | 'alsa'
+  /** As ffmpeg names them (avfoundation: "INDEX  NAME"). */
+  devices: string[]
+  /** ffmpeg's complaint when it listed none. */
+  problem?: string
+}
+
+/** The platform's capture devices as ffmpeg reports them. */
+export async function listCaptureDevices(options: {ffmpegPath?: string; platform?: NodeJS.Platform} = {}): Promise<DeviceGroup[]> {
   const ffmpegPath = await resolveFfmpeg(options.ffmpegPath)
   const platform = options.platform ?? process.platform
   if (platform === 'darwin') {
@@ -175,42 +197,41 @@ export async function listCaptureDevices(options: {ffmpegPath?: string; platform
             .slice(from + 1)
             .map((line) => /\]\s*\[(\d+)\]\s*(.+)$/.exec(line))
             .filter((m) => m !== null)
-    return section(
-      'AVFoundation audio devices (use --device INDEX or NAME)',
-      devices.map((m) => `${m[1]}  ${m[2].trim()}`),
-      output,
-    )
+    return [
+      group(
+        'avfoundation',
+        devices.map((m) => `${m[1]}  ${m[2].trim()}`),
+        output,
+      ),
+    ]
   }
-  if (platform === 'win32') {
-    const names = await listDshowAudio(ffmpegPath)
-    return section('DirectShow audio devices (use --device NAME)', names, '')
-  }
-  const parts: string[] = []
-  for (const format of ['pulse', 'alsa']) {
+  if (platform === 'win32') return [group('dshow', await listDshowAudio(ffmpegPath), '')]
+  const groups: DeviceGroup[] = []
+  for (const format of ['pulse', 'alsa'] as const) {
     const {output} = await runFfmpeg(ffmpegPath, ['-sources', format])
     const lines = output
       .split('\n')
       .map((line) => line.trimEnd())
       .filter((line) => line.trim() !== '' && !/^Auto-detected sources/.test(line))
     const devices = lines.filter((line) => /^\s*\*?\s*\S/.test(line) && !/Cannot list|error|not supported/i.test(line))
-    parts.push(
-      section(
-        `${format} sources (use --device NAME${format === 'alsa' ? ' --input-format alsa' : ''})`,
+    groups.push(
+      group(
+        format,
         devices.map((line) => line.trim()),
         lines.join(' '),
       ),
     )
   }
-  return parts.join('\n')
+  return groups
 }
 
-function section(title: string, devices: string[], diagnostics: string): string {
-  if (devices.length > 0) return `${title}:\n${devices.map((d) => `  ${d}`).join('\n')}\n`
-  const why = diagnostics
+function group(format: DeviceGroup['format'], devices: string[], diagnostics: string): DeviceGroup {
+  if (devices.length > 0) return {format, devices}
+  const problem = diagnostics
     .split('\n')
     .map((line) => line.trim())
     .find((line) => /cannot|error|not/i.test(line))
-  return `${title}:\n  (none found${why ? `: ${why}` : ''})\n`
+  return problem ? {format, devices, problem} : {format, devices}
 }
 
 async function listDshowAudio(ffmpegPath: string): Promise<string[]> {

@@ -26,7 +26,7 @@ export interface AudioInputOptions {
   inputFormat?: string
   /** Extra ffmpeg options placed before `-i`. */
   inputOptions?: string[]
-  /** `--ffmpeg`; otherwise resolved by resolveFfmpeg(). */
+  /** The ffmpeg binary; otherwise resolved by resolveFfmpeg(). */
   ffmpegPath?: string
   sampleRate?: number
   /** Samples per chunk; every chunk has exactly this many except the last. */
@@ -262,7 +262,8 @@ class FfmpegAudioStream implements AudioStream {
     }
     if (typeof this.input !== 'string' && this.inputBytes === 0) {
       return new WhisperStreamError('input-undecodable', 'stdin is empty: no audio data was received', {
-        hint: 'pipe an audio or video file in, e.g. whisper-stream < talk.mp3',
+        hint: 'pipe an audio or video file in',
+        details: {reason: 'stdin-empty'},
       })
     }
     if (/does not contain any stream|matches no streams/i.test(last)) {
@@ -358,7 +359,8 @@ function toError(error: unknown, label: string): WhisperStreamError {
   const message = error instanceof Error ? error.message : String(error)
   if (/Input format .* not available/i.test(message)) {
     return new WhisperStreamError('input-undecodable', `cannot open ${label}: ${oneLine(message)}`, {
-      hint: 'this ffmpeg build lacks that input format; install one that has it, or pass --ffmpeg',
+      hint: 'this ffmpeg build lacks that input format; install one that has it',
+      details: {reason: 'ffmpeg-lacks-format'},
       cause: error,
     })
   }

@@ -6,7 +6,7 @@ import {delimiter, join} from 'node:path'
 
 import {WhisperStreamError} from '../errors.js'
 
-/** Environment variable naming the ffmpeg binary, checked after `--ffmpeg`. */
+/** Environment variable naming the ffmpeg binary, checked after an explicit path. */
 export const FFMPEG_ENV = 'WHISPER_STREAM_FFMPEG'
 
 const VERSION_CHECK_TIMEOUT_MS = 15_000
@@ -29,7 +29,7 @@ export function clearFfmpegCache(): void {
 }
 
 /**
- * Finds a working ffmpeg: `explicit` (the `--ffmpeg` flag), then $WHISPER_STREAM_FFMPEG, then `ffmpeg` on
+ * Finds a working ffmpeg: `explicit` (the user's choice), then $WHISPER_STREAM_FFMPEG, then `ffmpeg` on
  * PATH, then the binary of @ffmpeg-installer/ffmpeg. Checks that it runs (`ffmpeg -version`) and caches the
  * answer per (explicit, env, PATH). An explicit or env path that does not run is an error, not a fallback.
  * Rejects with 'ffmpeg-missing' when nothing works.
@@ -47,9 +47,9 @@ export function resolveFfmpeg(explicit?: string, lookup: FfmpegLookup = {}): Pro
 }
 
 async function find(explicit: string | undefined, env: NodeJS.ProcessEnv, packaged: () => string | undefined): Promise<string> {
-  if (explicit) return mustRun(explicit, `--ffmpeg ${explicit}`)
+  if (explicit) return mustRun(explicit, explicit, true)
   const fromEnv = env[FFMPEG_ENV]
-  if (fromEnv) return mustRun(fromEnv, `${FFMPEG_ENV}=${fromEnv}`)
+  if (fromEnv) return mustRun(fromEnv, `${FFMPEG_ENV}=${fromEnv}`, false)
 
   const onPath = await findOnPath('ffmpeg', env.PATH ?? '')
   if (onPath && (await runs(onPath))) return onPath
@@ -58,14 +58,16 @@ async function find(explicit: string | undefined, env: NodeJS.ProcessEnv, packag
   if (bundled && (await runs(bundled))) return bundled
 
   throw new WhisperStreamError('ffmpeg-missing', 'ffmpeg not found: it is not on PATH and the bundled binary is unavailable', {
-    hint: `install ffmpeg (e.g. apt install ffmpeg, brew install ffmpeg), or pass --ffmpeg PATH or set ${FFMPEG_ENV}`,
+    hint: `install ffmpeg (e.g. apt install ffmpeg, brew install ffmpeg), or set ${FFMPEG_ENV}`,
+    details: {reason: 'ffmpeg-not-found', envVar: FFMPEG_ENV},
   })
 }
 
-async function mustRun(path: string, origin: string): Promise<string> {
+async function mustRun(path: string, origin: string, explicit: boolean): Promise<string> {
   if (await runs(path)) return path
   throw new WhisperStreamError('ffmpeg-missing', `ffmpeg from ${origin} does not run`, {
     hint: 'point it at a working ffmpeg binary, or drop it to use the one on PATH',
+    details: explicit ? {reason: 'ffmpeg-does-not-run', path} : undefined,
   })
 }
 

@@ -6,7 +6,7 @@ import type {WindowTranscriber} from './window-transcriber.js'
 export interface LongFormOptions {
   /** Feed the previous window's text as prompt (Whisper's condition_on_previous_text). */
   condition: boolean
-  /** Token ids of an initial prompt (--prompt). */
+  /** Token ids of an initial prompt. */
   initialPrompt: readonly number[]
   /** Attach each segment's token ids to its event. */
   withTokens: boolean

@@ -76,13 +76,15 @@ export class WindowTranscriber {
     const {language, task} = this.options
     if (!special.multilingual) {
       if (language !== undefined && language !== 'en') {
-        throw new WhisperStreamError('usage', `${model.name} is an English-only model and cannot take --language ${language}`, {
-          hint: 'use a multilingual model (e.g. --model tiny) or drop --language',
+        throw new WhisperStreamError('usage', `${model.name} is an English-only model and cannot take language ${language}`, {
+          hint: 'use a multilingual model (e.g. tiny) or no language',
+          details: {reason: 'english-only-language', model: model.name, language},
         })
       }
       if (task === 'translate') {
         throw new WhisperStreamError('usage', `${model.name} is an English-only model and cannot translate`, {
-          hint: 'use a multilingual model for --task translate',
+          hint: 'use a multilingual model to translate',
+          details: {reason: 'english-only-translate', model: model.name},
         })
       }
     } else if (language !== undefined && !special.languages.has(language)) {

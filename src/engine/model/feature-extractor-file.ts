@@ -16,7 +16,8 @@ export async function readFeatureExtractorConfig(dir: string): Promise<Preproces
       'model-missing',
       `model file missing: ${dir}/preprocessor_config.json (nor is there a processor_config.json)`,
       {
-        hint: 'the model directory is incomplete; pull the model again (whisper-stream models pull NAME)',
+        hint: 'the model directory is incomplete; pull the model again',
+        details: {reason: 'model-incomplete'},
       },
     )
   }

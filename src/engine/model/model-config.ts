@@ -40,7 +40,8 @@ export async function readJsonFile(dir: string, name: string, required = true): 
   } catch (error) {
     if (!required && (error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw new WhisperStreamError('model-missing', `model file missing: ${path}`, {
-      hint: 'the model directory is incomplete; pull the model again (whisper-stream models pull NAME)',
+      hint: 'the model directory is incomplete; pull the model again',
+      details: {reason: 'model-incomplete'},
       cause: error,
     })
   }
@@ -83,7 +84,8 @@ export function parseWhisperConfig(json: Json): WhisperConfig {
   const file = 'config.json'
   if (json['model_type'] !== undefined && json['model_type'] !== 'whisper') {
     throw new WhisperStreamError('model-mismatch', `${file}: model_type is "${String(json['model_type'])}", not "whisper"`, {
-      hint: 'point --model at a Whisper model',
+      hint: 'use a Whisper model',
+      details: {reason: 'not-whisper'},
     })
   }
   return {

@@ -30,7 +30,8 @@ export async function findModelFiles(dir: string, dtype: Dtype): Promise<ModelFi
   const decoderWithPast = onnx('decoder_with_past_model')
   const missing = (file: string): WhisperStreamError =>
     new WhisperStreamError('model-missing', `model file missing: ${file}`, {
-      hint: `this model has no ${dtype} variant here; try another --dtype or pull it (whisper-stream models pull NAME --dtype ${dtype})`,
+      hint: `this model has no ${dtype} variant here; use another dtype or pull this one`,
+      details: {reason: 'dtype-missing', dtype},
     })
   if (!(await exists(encoder))) throw missing(encoder)
   if (await exists(merged)) return {dir, dtype, encoder, decoder: {layout: 'merged', merged}}

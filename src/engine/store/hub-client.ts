@@ -184,7 +184,7 @@ export class HubClient {
           : code === 'EntryNotFound'
             ? `File not found: ${what}`
             : `Repository not found: ${repo}`
-      return new WhisperStreamError('not-found', `${message} (HTTP 404)`, {hint: 'check the name with `whisper-stream models list`'})
+      return new WhisperStreamError('not-found', `${message} (HTTP 404)`, {hint: 'check the name', details: {reason: 'hub-not-found'}})
     }
     return new WhisperStreamError('network', `The hub answered HTTP ${status} for ${what}`, {hint: 'try again later'})
   }

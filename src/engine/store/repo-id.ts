@@ -21,7 +21,8 @@ export interface ModelRef {
 export function validateRepoId(repo: string): string {
   const bad = (why: string) =>
     new WhisperStreamError('model-unknown', `Invalid repository id "${repo}": ${why}`, {
-      hint: 'use a known name from `whisper-stream models list`, or owner/name',
+      hint: 'use a known model name, or owner/name',
+      details: {reason: 'invalid-repo-id'},
     })
   if (!REPO_ID.test(repo)) throwIt(bad('expected owner/name with letters, digits, "-", "_" or "."'))
   for (const part of repo.split('/')) {
@@ -91,8 +92,7 @@ export function parseModelName(input: string, revision = 'main'): ModelRef {
   }
   const suggestion = nearestName(id)
   throw new WhisperStreamError('model-unknown', `Unknown model "${id}"`, {
-    hint: suggestion
-      ? `did you mean "${suggestion}"? See \`whisper-stream models list\``
-      : 'see `whisper-stream models list`, or give a Hugging Face repo id (owner/name) or a local directory',
+    hint: suggestion ? `did you mean "${suggestion}"?` : 'use a known model name, a Hugging Face repo id (owner/name) or a local directory',
+    details: {reason: 'unknown-model', suggestion},
   })
 }

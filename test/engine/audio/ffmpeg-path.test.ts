@@ -21,7 +21,8 @@ describe('resolveFfmpeg', () => {
     const error = await resolveFfmpeg('/no/such/ffmpeg').catch((e: unknown) => e)
     expect(error).toBeInstanceOf(WhisperStreamError)
     expect((error as WhisperStreamError).code).toBe('ffmpeg-missing')
-    expect((error as WhisperStreamError).line).toMatch(/^ffmpeg from --ffmpeg \/no\/such\/ffmpeg does not run/)
+    expect((error as WhisperStreamError).line).toMatch(/^ffmpeg from \/no\/such\/ffmpeg does not run/)
+    expect((error as WhisperStreamError).details).toEqual({reason: 'ffmpeg-does-not-run', path: '/no/such/ffmpeg'})
   })
 
   it(`honours ${FFMPEG_ENV}`, async () => {
@@ -44,7 +45,8 @@ describe('resolveFfmpeg', () => {
       (e: unknown) => e,
     )) as WhisperStreamError
     expect(error.code).toBe('ffmpeg-missing')
-    expect(error.line).toMatch(/ffmpeg not found.*\(install ffmpeg.*--ffmpeg PATH or set WHISPER_STREAM_FFMPEG\)/)
+    expect(error.line).toMatch(/ffmpeg not found.*\(install ffmpeg.*or set WHISPER_STREAM_FFMPEG\)/)
+    expect(error.details).toEqual({reason: 'ffmpeg-not-found', envVar: 'WHISPER_STREAM_FFMPEG'})
   })
 
   it('decodes with the packaged binary when the real PATH lacks ffmpeg', async () => {

@@ -53,7 +53,7 @@ describe('parsePreprocessorConfig', () => {
     if (value === undefined) delete json[key]
     const error = errorOf(() => parsePreprocessorConfig(json, FILE))
     expect(error.code).toBe('model-corrupt')
-    expect(error.exitCode).toBe(4)
+    expect(error.details).toBeUndefined()
     expect(error.message).toContain(FILE)
     expect(error.message).toContain(`"${key}"`)
   })

@@ -112,7 +112,10 @@ describe('pull into the hub cache', () => {
   })
 
   it('says 404 and 401 clearly, and succeeds with HF_TOKEN', async () => {
-    await expect(pullModel('nobody/nothing', {cacheDir: cache, client: client()})).rejects.toMatchObject({code: 'not-found', exitCode: 5})
+    await expect(pullModel('nobody/nothing', {cacheDir: cache, client: client()})).rejects.toMatchObject({
+      code: 'not-found',
+      details: {reason: 'hub-not-found'},
+    })
     await expect(pullModel('tiny.en', {dtype: 'q4', cacheDir: cache, client: client()})).rejects.toMatchObject({
       code: 'not-found',
       message: expect.stringMatching(/has no onnx\/encoder_model_q4.onnx/),
@@ -139,7 +142,7 @@ describe('pull into the hub cache', () => {
   it('offline: no request reaches the server', async () => {
     await expect(resolveModel('tiny.en', {cacheDir: cache, client: client({offline: true})})).rejects.toMatchObject({
       code: 'model-missing',
-      line: expect.stringMatching(/whisper-stream models pull tiny.en/),
+      details: {reason: 'not-cached', model: 'tiny.en', dtype: undefined},
     })
     await expect(pullModel('tiny.en', {cacheDir: cache, client: client(), offline: true})).rejects.toMatchObject({code: 'model-missing'})
     await expect(resolveModel('tiny.en', {cacheDir: cache, env: {HF_ENDPOINT: hub.url, HF_HUB_OFFLINE: '1'}})).rejects.toMatchObject({
