@@ -100,7 +100,15 @@ export async function downloadBlob(options: DownloadOptions): Promise<boolean> {
       await fs.rm(temp, {force: true})
       start = 0
     }
-    const response = start === size && size > 0 ? undefined : await client.getContent(url, start, signal, file)
+    let response: Response | undefined
+    try {
+      response = start === size && size > 0 ? undefined : await client.getContent(url, start, signal, file)
+    } catch (error) {
+      // A connection that fails before any answer (reset, refused while the server restarts, a 5xx) is
+      // as transient as one cut mid-body; answers such as 401 or 404 are not, and end the pull.
+      if (isWhisperStreamError(error) && error.code === 'network' && (await retry(start, error.message))) continue
+      throw error
+    }
     if (response && response.status !== 206 && start > 0) start = 0 // the server ignored the Range: start over
     const hash = hasherFor(etag, size)
     if (start > 0) await hashExisting(temp, hash)

@@ -66,9 +66,11 @@ describe('pull into the hub cache', () => {
     const events: ProgressEvent[] = []
     const result = await pullModel('tiny.en', {dtype: 'fp32', cacheDir: cache, client: client(), onProgress: (e) => events.push(e)})
     const ranged = hub.requests.filter((r) => r.range)
-    expect(ranged.length).toBeGreaterThan(0)
-    // Every byte that arrived before the cut is on disk: the resume asks for exactly the rest.
-    expect(ranged[0].range).toBe('bytes=20000-')
+    // Every byte that passed through before the cut is on disk: the resume asks for exactly the rest.
+    const firstRetry = events.find((e) => e.type === 'retry' && e.file === 'onnx/encoder_model.onnx')
+    expect(firstRetry).toBeDefined()
+    const kept = firstRetry?.type === 'retry' ? firstRetry.bytes : NaN
+    expect(ranged[0]?.range).toBe(kept > 0 ? `bytes=${kept}-` : undefined)
     expect(events.some((e) => e.type === 'retry')).toBe(true)
     expect(fs.readFileSync(path.join(result.dir, 'onnx/encoder_model.onnx'))).toEqual(
       fs.readFileSync(path.join(hub.root, REPO, 'onnx/encoder_model.onnx')),
@@ -89,11 +91,17 @@ describe('pull into the hub cache', () => {
     expect(delays).toHaveLength(3)
     delays.forEach((delay, attempt) => expect(delay).toBeLessThan(Math.min(8, 2 * 2 ** attempt)))
     expect(fs.existsSync(snapshots())).toBe(false)
+    // What reached us is on disk, no more, no less. (How much each cut lets through depends on timing:
+    // fetch drops bytes it had queued but not handed over when the connection breaks.)
+    const received = Math.max(...events.flatMap((e) => (e.type === 'progress' || e.type === 'retry' ? [e.bytes] : [])))
     const partial = fs.readdirSync(blobs()).find((f) => f.endsWith('.incomplete'))!
-    expect(fs.statSync(path.join(blobs(), partial)).size).toBe(40_000)
+    expect(fs.statSync(path.join(blobs(), partial)).size).toBe(received)
     hub.reset()
-    await pullModel('tiny.en', {dtype: 'fp32', cacheDir: cache, client: client()})
-    expect(hub.requests.find((r) => r.range)?.range).toBe('bytes=40000-')
+    const result = await pullModel('tiny.en', {dtype: 'fp32', cacheDir: cache, client: client()})
+    expect(hub.requests.find((r) => r.range)?.range).toBe(received > 0 ? `bytes=${received}-` : undefined)
+    expect(fs.readFileSync(path.join(result.dir, 'onnx/encoder_model.onnx'))).toEqual(
+      fs.readFileSync(path.join(hub.root, REPO, 'onnx/encoder_model.onnx')),
+    )
   })
 
   it('rejects a corrupted byte and leaves nothing in snapshots', async () => {
