@@ -10,15 +10,18 @@ import type {Tensor} from '../src/engine/runtime/onnx.js'
 import {loopTo} from './audio.js'
 import {median, msSince, now, round} from './stats.js'
 import type {Progress} from './progress.js'
+import {runWindowCost, type WindowCostRow} from './window-cost.js'
 
 export interface DecodeOptions {
   lengths: number[]
   /** Runs per (length, path), alternating cached and uncached; the median counts. */
   reps: number
   encoderReps: number
+  /** Runs of each decoding variant over one 30 s window (0 skips the window-cost table). */
+  windowReps: number
 }
 
-export const defaultDecodeOptions: DecodeOptions = {lengths: [16, 32, 64, 128, 224], reps: 3, encoderReps: 5}
+export const defaultDecodeOptions: DecodeOptions = {lengths: [16, 32, 64, 128, 224], reps: 3, encoderReps: 5, windowReps: 3}
 
 export interface DecodeRow {
   tokens: number
@@ -35,6 +38,8 @@ export interface DecodeResult {
   /** Encoder pass over one 30 s window, ms (median). */
   encoderMs: number | null
   promptTokens: number
+  /** Whole-window cost of Whisper's decoding machinery against greedy decoding. */
+  window?: WindowCostRow[]
 }
 
 /** Decodes exactly `count` tokens (the first from start(), the rest from next()) and returns the wall time in ms. */
@@ -113,5 +118,7 @@ export async function runDecode(
     const um = median(u)
     rows.push({tokens, cachedMsPerToken: round(cm, 3), uncachedMsPerToken: round(um, 3), speedup: round(um / cm, 2)})
   }
-  return {rows, melMs: round(median(melTimes), 1), encoderMs: round(median(encoderTimes), 1), promptTokens: init.length}
+  const result: DecodeResult = {rows, melMs: round(median(melTimes), 1), encoderMs: round(median(encoderTimes), 1), promptTokens: init.length}
+  if (options.windowReps > 0) result.window = await runWindowCost(model, clip, options.windowReps, progress)
+  return result
 }

@@ -80,7 +80,7 @@ export async function runFile(
     const chunks = async function* (): AsyncGenerator<Float32Array> {
       for (let i = 0; i < audio.length; i += 3_200) yield audio.subarray(i, Math.min(audio.length, i + 3_200))
     }
-    for await (const event of engine.transcribeFile(chunks(), {withTokens: true})) {
+    for await (const event of engine.transcribeFile(chunks(), {withTokens: true, decoding: {temperatures: [0]}})) {
       words.push(event.text)
       segments++
       tokens += event.tokens?.length ?? 0

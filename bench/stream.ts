@@ -21,6 +21,8 @@ export interface TimelineResult {
   settings: Record<string, unknown>
   summary: TimelineSummary
   finals: number
+  /** Times the stream dropped its prompt (speech that committed nothing for 10 s, or a cut loop). */
+  promptResets?: number
   /** [audio s, step ms, RSS MB, heap MB], thinned to at most 2000 points. */
   samples: Array<[number, number, number, number]>
 }
@@ -32,16 +34,15 @@ export async function runStream(
   progress: Progress,
 ): Promise<TimelineResult> {
   const engine = Engine.from(model)
-  const streamer = await engine.openStream({
-    stepMs: options.stepMs,
-    vad: options.vad,
-    stats: true,
-    noPartials: true,
-    backend: {draft: options.draft},
-  })
+  // Greedy, as every earlier run of this scenario: random weights fail Whisper's fallback thresholds on
+  // every step, which would measure the fallback, not the streamer (the decode scenario prices it).
+  const decoding = {temperatures: [0]}
+  const streamer = await engine.openStream({stepMs: options.stepMs, vad: options.vad, stats: true, noPartials: true, backend: {draft: options.draft}, decoding})
   const samples: StepSample[] = []
   let finals = 0
+  let promptResets = 0
   streamer.on('stats', (event) => {
+    promptResets = event.promptResets ?? promptResets
     samples.push({audio: event.audio, stepMs: event.stepMs, ...memorySample()})
     progress.update(
       event.audio / options.seconds,
@@ -54,9 +55,10 @@ export async function runStream(
   const wall = msSince(start) / 1000
   return {
     label: `window (ours, KV cache${options.draft ? ', draft' : ', no draft'}${options.vad ? ', VAD' : ''})`,
-    settings: {stepMs: options.stepMs, chunkMs: options.chunkSamples / 16, vad: options.vad, cache: true, draft: options.draft},
+    settings: {stepMs: options.stepMs, chunkMs: (options.chunkSamples / 16), vad: options.vad, cache: true, draft: options.draft, temperatures: decoding.temperatures},
     summary: summarise(samples, options.stepMs / 1000, wall),
     finals,
+    promptResets,
     samples: compactSamples(thin(samples)),
   }
 }

@@ -1,6 +1,7 @@
 import {basename} from 'node:path'
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
+import {decodeFlags, decodeOptions} from '../cli/decode-flags.js'
 import {pumpMic} from '../cli/mic-pump.js'
 import {decodingFlags, loadModelFromFlags, modelFlags} from '../cli/model-flags.js'
 import {applyNoColor, chooseOutputMode} from '../cli/output-mode.js'
@@ -37,6 +38,7 @@ With --json, or when stdout is not a terminal, it writes the same JSON lines as 
   static override flags = {
     ...modelFlags,
     ...decodingFlags,
+    ...decodeFlags,
     ...streamFlags,
     device: Flags.string({char: 'd', summary: 'Input device (see --list-devices), or the ffmpeg input for --input-format.'}),
     'input-format': Flags.string({
@@ -74,7 +76,7 @@ With --json, or when stdout is not a terminal, it writes the same JSON lines as 
       const engine = Engine.from(await loadModelFromFlags(flags))
       const streamer = await engine.openStream({
         ...settings,
-        decoding: {language: flags.language, task: flags.task as Task},
+        decoding: {language: flags.language, task: flags.task as Task, ...decodeOptions(flags, true)},
         stats: mode === 'tui',
       })
       capture = await openCapture({device: flags.device, inputFormat: flags['input-format'], ffmpegPath: flags.ffmpeg, signal: undefined})

@@ -37,6 +37,11 @@ export interface StatsEvent {
   speaking: boolean
   /** RMS level of the latest audio, 0..1. */
   level: number
+  /** Temperature of the last step's kept decode and decodes run for it (above 1: Whisper's fallback ran). */
+  temperature?: number
+  attempts?: number
+  /** Times this stream's prompt was dropped so far (hot fallback, cut loop, or speech that committed nothing). */
+  promptResets?: number
 }
 
 /** The voice activity detector changed its mind: speech started or stopped. */

@@ -24,7 +24,7 @@ beforeAll(async () => {
     scenarios: ['decode', 'stream', 'naive', 'file', 'serve', 'quality'],
     threads: 1,
     minutes: 4 / 60,
-    decode: {lengths: [4, 8], reps: 1, encoderReps: 1},
+    decode: {lengths: [4, 8], reps: 1, encoderReps: 1, windowReps: 1},
     naiveSeconds: 3,
     streamDraft: 'both',
     file: {reps: 1, tokens: 6, tokenReps: 1},
@@ -64,6 +64,15 @@ describe('runBench at a tiny size', () => {
       expect(row.speedup).toBeGreaterThan(0)
     }
     expect(report.decode!.encoderMs).toBeGreaterThan(0)
+  })
+
+  it('decode: the whole-window cost of the temperature fallback and of 5 beams against greedy', () => {
+    const [greedy, fallback, beam] = report.decode!.window!
+    expect(greedy).toMatchObject({attempts: 1, ratio: 1})
+    expect(fallback!.attempts).toBe(6)
+    expect(beam!.attempts).toBe(1)
+    expect(fallback!.ms).toBeGreaterThan(0)
+    expect(renderReport(report)).toContain('fallback through all 6 temperatures')
   })
 
   it('stream and naive: one sample per 1 s step, deciles, drift and memory slope fields', () => {

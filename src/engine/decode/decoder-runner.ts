@@ -15,6 +15,11 @@ export interface DraftRows {
   row(i: number): Float32Array
 }
 
+/** A runner's self-attention cache at one point of one sequence: beams keep one each. Opaque. */
+export interface DecoderState {
+  readonly positions: number
+}
+
 /**
  * Runs the decoder one call at a time and hands back the logits of the last position.
  * `start` begins a window (prompt tokens + encoder output); `next` feeds one more token.
@@ -26,6 +31,12 @@ export interface DecoderRunner {
   startWithDraft(tokens: readonly number[], draft: readonly number[], encoderHidden: Tensor): Promise<DraftRows>
   rewind(keptDraft: number): void
   next(token: number): Promise<Float32Array>
+  /** A copy of the logits at `position` of the window's first call (e.g. start-of-transcript's, for no-speech). */
+  startRow(position: number): Float32Array
+  /** The sequence so far, to come back to with `restore` (beam search); costs no copy of the cache. */
+  snapshot(): DecoderState
+  /** Continues from a snapshot of this window: the next `next()` extends that sequence. */
+  restore(state: DecoderState): void
 }
 
 export type DecoderSessions = {layout: 'merged'; merged: Session} | {layout: 'split'; decoder: Session; decoderWithPast: Session}
@@ -39,6 +50,12 @@ const idsTensor = (tokens: readonly number[]): Tensor => {
   const data = new BigInt64Array(tokens.length)
   for (let i = 0; i < tokens.length; i++) data[i] = BigInt(tokens[i]!)
   return new Tensor('int64', data, [1, tokens.length])
+}
+
+/** A fresh copy of row `index`: the reused conversion buffer must not leak to callers that keep it. */
+const copiedRow = (logits: Tensor | undefined, index: number, io: DecoderIo): Float32Array => {
+  if (!logits) throw new Error('startRow before start')
+  return Float32Array.from(logitsRow(logits, index, io))
 }
 
 /** Row `index` of a [1, positions, vocab] logits tensor; float16 rows are converted into one reused buffer. */
@@ -140,6 +157,7 @@ export class CachedDecoder implements DecoderRunner {
   #self: Tensor[] = []
   /** Positions in the self-attention cache once `start` (or `startWithDraft`) has run. */
   #startLength = 0
+  #startLogits: Tensor | undefined
 
   constructor(sessions: DecoderSessions, shape: DecoderShape) {
     this.#sessions = sessions
@@ -172,8 +190,24 @@ export class CachedDecoder implements DecoderRunner {
     this.#cross = this.#io.crossPresent.map((name) => out[name]!)
     this.#startLength = tokens.length
     const logits = out['logits']!
+    this.#startLogits = logits
     this.#reuseLogitsOutput(logits)
     return logits
+  }
+
+  startRow(position: number): Float32Array {
+    return copiedRow(this.#startLogits, position, this.#io)
+  }
+
+  // The runtime allocates new present tensors on every call and never writes into the ones fed as
+  // past, so a snapshot is the list of tensor references: beams share their common prefix's cache.
+  snapshot(): DecoderState {
+    const self = [...this.#self]
+    return {positions: self[0]?.dims[2] ?? 0, self} as CachedState
+  }
+
+  restore(state: DecoderState): void {
+    this.#self = [...(state as CachedState).self]
   }
 
   #reuseLogitsOutput(first: Tensor): void {
@@ -224,6 +258,14 @@ export class CachedDecoder implements DecoderRunner {
   }
 }
 
+interface CachedState extends DecoderState {
+  readonly self: readonly Tensor[]
+}
+
+interface UncachedState extends DecoderState {
+  readonly tokens: readonly number[]
+}
+
 /** The baseline: every call runs the whole sequence with no past, as decoders without a cache do. */
 export class UncachedDecoder implements DecoderRunner {
   readonly #sessions: DecoderSessions
@@ -231,6 +273,7 @@ export class UncachedDecoder implements DecoderRunner {
   #tokens: number[] = []
   #startLength = 0
   #encoderHidden: Tensor | undefined
+  #startLogits: Tensor | undefined
 
   constructor(sessions: DecoderSessions, shape: DecoderShape) {
     this.#sessions = sessions
@@ -240,14 +283,28 @@ export class UncachedDecoder implements DecoderRunner {
   async start(tokens: readonly number[], encoderHidden: Tensor): Promise<Float32Array> {
     this.#tokens = [...tokens]
     this.#encoderHidden = encoderHidden
-    return lastRow(await this.#run(), this.#io)
+    this.#startLogits = await this.#run()
+    return lastRow(this.#startLogits, this.#io)
   }
 
   async startWithDraft(tokens: readonly number[], draft: readonly number[], encoderHidden: Tensor): Promise<DraftRows> {
     this.#tokens = [...tokens, ...draft]
     this.#startLength = tokens.length
     this.#encoderHidden = encoderHidden
-    return lastRows(await this.#run(), draft.length + 1, this.#io)
+    this.#startLogits = await this.#run()
+    return lastRows(this.#startLogits, draft.length + 1, this.#io)
+  }
+
+  startRow(position: number): Float32Array {
+    return copiedRow(this.#startLogits, position, this.#io)
+  }
+
+  snapshot(): DecoderState {
+    return {positions: this.#tokens.length, tokens: [...this.#tokens]} as UncachedState
+  }
+
+  restore(state: DecoderState): void {
+    this.#tokens = [...(state as UncachedState).tokens]
   }
 
   rewind(keptDraft: number): void {

@@ -3,6 +3,7 @@ import {WhisperStreamError} from '../errors.js'
 import type {DecoderRunner, DraftRows} from './decoder-runner.js'
 import {argmax, type LogitsRules} from './logits-rules.js'
 import {loopStart, type LoopRule} from './repetition.js'
+import {logSumExp, sampleToken, type Random} from './sampling.js'
 
 export interface GreedyOptions {
   /** Start sequence: [<|startofprev|>, prompt…, <|startoftranscript|>, language, task, (<|notimestamps|>)]. */
@@ -17,6 +18,11 @@ export interface GreedyOptions {
    * tokens that match cost no decoder call of their own. The result is the same with or without.
    */
   draft?: readonly number[] | undefined
+  /** 0 (default) takes the arg-max; above 0 samples from softmax(logits / temperature) with `random`. */
+  temperature?: number | undefined
+  random?: Random | undefined
+  /** A position of the start sequence whose raw logits the result carries (copied before any rule runs). */
+  keepStartRow?: number | undefined
   signal?: AbortSignal | undefined
 }
 
@@ -28,12 +34,35 @@ export interface GreedyResult {
   /** Every token chosen, a looping tail included: the best draft for the same audio, grown. */
   decoded: readonly number[]
   stop: StopReason
+  /**
+   * Σ log p of every token chosen (`decoded`, and end-of-text when reached), each from the
+   * softmax of the logits after Whisper's rules and before any temperature, as openai-whisper sums them.
+   */
+  sumLogprob: number
+  /** The raw logits at `keepStartRow`, when asked for. */
+  startRow?: Float32Array
 }
 
-/** Temperature-0 decoding: the arg-max token after Whisper's logit rules, one token a call. */
-export async function greedyDecode(decoder: DecoderRunner, encoderHidden: Tensor, options: GreedyOptions): Promise<GreedyResult> {
+/** Whisper's average log-probability: the sum over the tokens decoded plus one (end-of-text's place). */
+export const averageLogprob = (result: Pick<GreedyResult, 'decoded' | 'sumLogprob'>): number =>
+  result.sumLogprob / (result.decoded.length + 1)
+
+/**
+ * One sequence, one token a call, after Whisper's logit rules: the arg-max at temperature 0
+ * (greedy), else a token sampled at that temperature.
+ */
+export async function greedyDecode(
+  decoder: DecoderRunner,
+  encoderHidden: Tensor,
+  options: GreedyOptions,
+): Promise<GreedyResult> {
   const generated: number[] = []
-  const draft = options.draft?.slice(0, Math.max(0, options.maxNewTokens - 1)) ?? []
+  const temperature = options.temperature ?? 0
+  const random = options.random
+  if (temperature > 0 && !random) throw new TypeError('sampling at a temperature above 0 needs a random source')
+  // A draft guesses the arg-max path; a sampled decode would rarely follow it.
+  const draft = temperature > 0 ? [] : (options.draft?.slice(0, Math.max(0, options.maxNewTokens - 1)) ?? [])
+  let sumLogprob = 0
   // While `drafted` is set, row i of it holds the logits after draft[0, i), already in the cache.
   let drafted: DraftRows | undefined
   let logits: Float32Array
@@ -43,17 +72,22 @@ export async function greedyDecode(decoder: DecoderRunner, encoderHidden: Tensor
   } else {
     logits = await decoder.start(options.initTokens, encoderHidden)
   }
+  // The rules below edit the last row in place, and the last row may be the one asked for.
+  const startRow = options.keepStartRow === undefined ? undefined : decoder.startRow(options.keepStartRow)
+  const done = (tokens: number[], stop: StopReason): GreedyResult =>
+    startRow ? {tokens, decoded: generated, stop, sumLogprob, startRow} : {tokens, decoded: generated, stop, sumLogprob}
   for (;;) {
     if (options.signal?.aborted) throw new WhisperStreamError('aborted', 'decoding was cancelled', {cause: options.signal.reason})
     options.rules.apply(logits, generated)
-    const token = argmax(logits)
-    if (token === options.endOfText) return {tokens: generated, decoded: generated, stop: 'end-of-text'}
+    const token = temperature > 0 ? sampleToken(logits, temperature, random!) : argmax(logits)
+    sumLogprob += logits[token]! - logSumExp(logits)
+    if (token === options.endOfText) return done(generated, 'end-of-text')
     generated.push(token)
     if (options.loop) {
       const cut = loopStart(generated, options.loop)
-      if (cut >= 0) return {tokens: generated.slice(0, cut), decoded: generated, stop: 'loop'}
+      if (cut >= 0) return done(generated.slice(0, cut), 'loop')
     }
-    if (generated.length >= options.maxNewTokens) return {tokens: generated, decoded: generated, stop: 'max-tokens'}
+    if (generated.length >= options.maxNewTokens) return done(generated, 'max-tokens')
     const position = generated.length
     if (drafted && position < drafted.count && token === draft[position - 1]) {
       logits = drafted.row(position)

@@ -61,7 +61,8 @@ export async function* transcribeLongForm(
         signal: options.signal,
       })
       const parsed = parseTimestamped(result.tokens, timestampBegin, result.stop !== 'end-of-text')
-      let consumed = parsed.seekIndex === undefined ? length : Math.round(parsed.seekIndex * precision)
+      // A window the no-speech gate dropped is skipped whole, as Whisper's long-form loop does.
+      let consumed = parsed.seekIndex === undefined || result.noSpeech ? length : Math.round(parsed.seekIndex * precision)
       if (consumed <= 0 || consumed > length) consumed = length
       const offset = window.startSample
       const segments = parsed.seekIndex === undefined && parsed.open ? [...parsed.segments, parsed.open] : parsed.segments
@@ -81,7 +82,8 @@ export async function* transcribeLongForm(
         yield event
         if (options.condition) prompt = tail(prompt, segment.tokens, transcriber.options.maxPromptTokens)
       }
-      if (result.stop === 'loop' && options.condition) prompt = [...options.initialPrompt]
+      // A hot fallback or a cut loop says the prompt led decoding astray: the next window starts afresh.
+      if (result.resetPrompt && options.condition) prompt = [...options.initialPrompt]
       window.trimTo(offset + consumed)
       options.onProgress?.(samplesToSeconds(window.startSample, sampleRate))
     }

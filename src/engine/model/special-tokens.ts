@@ -10,6 +10,8 @@ export interface SpecialTokens {
   /** First timestamp token (<|0.00|>); every id from here to the end of the vocabulary is a timestamp. */
   timestampBegin: number
   startOfPrev: number | undefined
+  /** <|nospeech|> (<|nocaptions|> in older vocabularies): its probability after start-of-transcript says "silence". */
+  noSpeech: number | undefined
   transcribe: number | undefined
   translate: number | undefined
   /** Language code ("en") to token id; empty for English-only models. */
@@ -70,6 +72,7 @@ export function readSpecialTokens(generation: GenerationConfig, config: WhisperC
     noTimestamps,
     timestampBegin,
     startOfPrev: generation.prevSotTokenId ?? id('<|startofprev|>'),
+    noSpeech: id('<|nospeech|>') ?? id('<|nocaptions|>'),
     transcribe,
     translate,
     languages,

@@ -17,6 +17,18 @@ export interface Hypothesis {
   segmentEnds: number[]
   /** True when decoding was cut short (token cap or a repetition loop): the tail is not to be trusted. */
   truncated: boolean
+  /** How the decoder got there, when it says (Whisper's fallback and no-speech gate). */
+  decode?: DecodeReport
+}
+
+export interface DecodeReport {
+  /** Temperature of the kept decode, and decodes run for it (1: no fallback). */
+  temperature: number
+  attempts: number
+  /** The no-speech gate found silence: no words although the VAD may have heard some. */
+  noSpeech: boolean
+  /** The prompt led decoding astray (hot fallback, cut loop): drop it before the next step. */
+  resetPrompt: boolean
 }
 
 export interface AsrBackend {

@@ -8,6 +8,11 @@ export interface StreamerOptions {
   maxWindowSeconds: number
   /** Committed tokens fed back as the prompt (a fixed-size tail). 0 disables the prompt. */
   maxPromptTokens: number
+  /**
+   * Drop the prompt after this much transcribed speech that committed nothing: a poisoned prompt
+   * must not silence the rest of a stream. 0 never drops it for this reason.
+   */
+  promptResetAfterMs: number
   /** LocalAgreement boundary dedupe: longest committed n-gram compared (ufal: 5). */
   dedupeMaxNgram: number
   /**
@@ -42,6 +47,7 @@ export const defaultStreamerOptions: Readonly<StreamerOptions> = Object.freeze({
   stepMs: 1000,
   maxWindowSeconds: 30,
   maxPromptTokens: 128,
+  promptResetAfterMs: 10_000,
   dedupeMaxNgram: 5,
   trimAfterMs: 15_000,
   forceCommitGuardMs: 1000,
@@ -73,7 +79,7 @@ export function resolveStreamerOptions(input: Partial<StreamerOptions> = {}): St
     const value = options[key]
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) usage(`${key} must be a positive number, got ${String(value)}`)
   }
-  const nonNegative: Array<keyof StreamerOptions> = ['maxPromptTokens', 'trimAfterMs', 'forceCommitGuardMs', 'vadPadMs', 'dedupeMaxNgram']
+  const nonNegative: Array<keyof StreamerOptions> = ['maxPromptTokens', 'promptResetAfterMs', 'trimAfterMs', 'forceCommitGuardMs', 'vadPadMs', 'dedupeMaxNgram']
   for (const key of nonNegative) {
     const value = options[key]
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) usage(`${key} must be zero or more, got ${String(value)}`)

@@ -41,6 +41,7 @@ export class Streamer {
   private readonly trimAfterSamples: number
   private readonly silenceSamples: number
   private readonly padSamples: number
+  private readonly promptResetSamples: number
   private readonly vad: VoiceActivity | undefined
   private readonly listeners: {[K in StreamerEventName]: Array<(event: StreamerEvents[K]) => void>} = {
     partial: [],
@@ -68,6 +69,9 @@ export class Streamer {
   private lastPartial = ''
   private discarded = 0
   private steps = 0
+  /** Audio transcribed since the last commit (or prompt reset), and prompt resets so far. */
+  private uncommitted = 0
+  private resets = 0
   private active = false
   private ending = false
   /** commitNow() calls not yet served by a commit step. */
@@ -91,6 +95,7 @@ export class Streamer {
     this.trimAfterSamples = ms(this.options.trimAfterMs)
     this.silenceSamples = ms(this.options.vadSilenceMs)
     this.padSamples = ms(this.options.vadPadMs)
+    this.promptResetSamples = ms(this.options.promptResetAfterMs)
     this.agreement = new LocalAgreement({maxNgram: this.options.dedupeMaxNgram})
     this.prompt = new PromptTail(this.options.maxPromptTokens)
     this.vad = this.options.vad ? vad : undefined
@@ -168,6 +173,11 @@ export class Streamer {
   /** Backend calls made so far. */
   get stepCount(): number {
     return this.steps
+  }
+
+  /** Times the prompt was dropped: the backend asked (hot fallback, cut loop), or speech committed nothing for long. */
+  get promptResets(): number {
+    return this.resets
   }
 
   /** @internal The ring buffer (read-only use: tests check its capacity and storage never change). */
@@ -284,7 +294,8 @@ export class Streamer {
       )
       this.steps++
       if (this.aborted) return
-      this.emitStats(performance.now() - started, windowEnd - this.lastStepEnd)
+      this.uncommitted += Math.max(0, windowEnd - this.lastStepEnd)
+      this.emitStats(performance.now() - started, windowEnd - this.lastStepEnd, hypothesis)
     }
     this.lastStepEnd = windowEnd
     const words = hypothesis ? trustedWords(hypothesis).map((w) => shift(w, windowStart)) : []
@@ -294,6 +305,7 @@ export class Streamer {
       // End of utterance or stream, or a commit asked for: the last hypothesis is final; the window starts afresh.
       committed.push(...this.agreement.flush())
       this.commit(committed)
+      this.maybeResetPrompt(hypothesis)
       this.agreement.skipTo(windowEnd)
       this.ring.trimTo(windowEnd)
       this.vadCursor = Math.max(this.vadCursor, this.ring.startSample)
@@ -333,8 +345,23 @@ export class Streamer {
       }
     }
     this.commit(committed)
+    this.maybeResetPrompt(hypothesis)
     this.ring.trimTo(cut)
     this.emitPartial()
+  }
+
+  /**
+   * Later steps decode without the committed text as context, until new commits refill it: when the
+   * backend says the prompt led it astray, or when `promptResetAfterMs` of speech committed nothing.
+   */
+  private maybeResetPrompt(hypothesis: Hypothesis | undefined): void {
+    const stale = this.promptResetSamples > 0 && this.uncommitted >= this.promptResetSamples
+    if (!hypothesis?.decode?.resetPrompt && !stale) return
+    this.uncommitted = 0
+    if (this.prompt.size === 0) return
+    this.prompt.clear()
+    this.promptChanged = true
+    this.resets++
   }
 
   private guardFor(windowStart: number, windowEnd: number): number {
@@ -345,6 +372,7 @@ export class Streamer {
     if (words.length === 0) return
     const tokens: number[] = []
     this.promptChanged = true
+    this.uncommitted = 0
     for (const w of words) {
       this.prompt.add(w.tokens)
       if (this.options.emitTokens) tokens.push(...w.tokens)
@@ -373,17 +401,23 @@ export class Streamer {
     this.emit('partial', {type: 'partial', text, start: this.seconds(start), end: this.seconds(end)})
   }
 
-  private emitStats(stepMs: number, advanced: number): void {
+  private emitStats(stepMs: number, advanced: number, hypothesis: Hypothesis): void {
     if (!this.options.stats) return
     const audioMs = (Math.max(advanced, 1) * 1000) / this.sampleRate
-    this.emit('stats', {
+    const event: StatsEvent = {
       type: 'stats',
       audio: this.seconds(this.pushed),
       stepMs,
       rtf: stepMs / audioMs,
       speaking: this.vad ? this.speaking : true,
       level: this.level,
-    })
+      promptResets: this.resets,
+    }
+    if (hypothesis.decode) {
+      event.temperature = hypothesis.decode.temperature
+      event.attempts = hypothesis.decode.attempts
+    }
+    this.emit('stats', event)
   }
 
   private emit<K extends StreamerEventName>(type: K, event: StreamerEvents[K]): void {
@@ -415,10 +449,14 @@ class PromptTail {
   private readonly ring: Int32Array
   private readonly out: number[] = []
   private next = 0
-  private size = 0
+  private count = 0
 
   constructor(private readonly capacity: number) {
     this.ring = new Int32Array(Math.max(capacity, 1))
+  }
+
+  get size(): number {
+    return this.count
   }
 
   add(tokens: readonly number[]): void {
@@ -426,14 +464,19 @@ class PromptTail {
     for (const token of tokens) {
       this.ring[this.next] = token
       this.next = (this.next + 1) % this.capacity
-      if (this.size < this.capacity) this.size++
+      if (this.count < this.capacity) this.count++
     }
   }
 
+  clear(): void {
+    this.count = 0
+    this.next = 0
+  }
+
   tokens(): readonly number[] {
-    this.out.length = this.size
-    const first = (this.next - this.size + this.capacity) % Math.max(this.capacity, 1)
-    for (let i = 0; i < this.size; i++) this.out[i] = this.ring[(first + i) % this.capacity]
+    this.out.length = this.count
+    const first = (this.next - this.count + this.capacity) % Math.max(this.capacity, 1)
+    for (let i = 0; i < this.count; i++) this.out[i] = this.ring[(first + i) % this.capacity]
     return this.out
   }
 }

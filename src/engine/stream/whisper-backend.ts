@@ -43,7 +43,7 @@ export class WhisperBackend implements AsrBackend {
     const draft = this.#options.draft && continues ? this.#previous : undefined
     this.#previous = []
     const result = await this.#transcriber.transcribe(audio, length, prompt, {maxNewTokens, signal, draft})
-    this.#previous = result.decoded
+    this.#previous = result.greedyDecoded
     const {model} = this.#transcriber
     const truncated = result.stop !== 'end-of-text'
     const precision = model.timePrecisionSamples
@@ -64,7 +64,8 @@ export class WhisperBackend implements AsrBackend {
       this.#splitWords(segment.tokens, start, end, words)
       if (segment.end !== undefined) segmentEnds.push(end)
     }
-    return {words, segmentEnds, truncated}
+    const decode = {temperature: result.temperature, attempts: result.attempts, noSpeech: result.noSpeech, resetPrompt: result.resetPrompt}
+    return {words, segmentEnds, truncated, decode}
   }
 
   #isWordStart(token: number): boolean {

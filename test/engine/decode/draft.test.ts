@@ -8,6 +8,8 @@ import {readPcm, speech} from '../../helpers/audio-fixtures.js'
 import {testModel, type TestModelName} from '../../helpers/test-models.js'
 
 const RATE = 16_000
+/** Greedy only: these cases count decoder calls, which a fallback would add to. */
+const greedy = {temperatures: [0]}
 
 describe.each<TestModelName>(['mini', 'mini-split'])('decoding with a draft: %s', (name) => {
   let model: WhisperModel
@@ -23,8 +25,8 @@ describe.each<TestModelName>(['mini', 'mini-split'])('decoding with a draft: %s'
 
   for (const cache of [true, false]) {
     it(`${cache ? 'cached' : 'uncached'}: the previous window's tokens as draft give the same tokens as no draft`, async () => {
-      const plain = new WindowTranscriber(model, {cache})
-      const drafted = new WindowTranscriber(model, {cache})
+      const plain = new WindowTranscriber(model, {...greedy, cache})
+      const drafted = new WindowTranscriber(model, {...greedy, cache})
       let previous: readonly number[] = []
       let reused = 0
       for (const length of lengths()) {
@@ -43,7 +45,7 @@ describe.each<TestModelName>(['mini', 'mini-split'])('decoding with a draft: %s'
   }
 
   it('a draft that is wrong, diverges midway, or runs past the cap changes nothing', async () => {
-    const plain = new WindowTranscriber(model)
+    const plain = new WindowTranscriber(model, greedy)
     const length = 5 * RATE
     for (const maxNewTokens of [1, 7, 60]) {
       const expected = await plain.transcribe(audio, length, [1, 2, 3], {maxNewTokens})
@@ -53,10 +55,24 @@ describe.each<TestModelName>(['mini', 'mini-split'])('decoding with a draft: %s'
       if (diverging.length > 2) diverging[Math.floor(diverging.length / 2)] = model.special.endOfText - 1
       const tooLong = [...expected.decoded, ...random, ...random]
       for (const draft of [random, diverging, tooLong, expected.decoded.slice(0, 1), []]) {
-        const actual = await new WindowTranscriber(model).transcribe(audio, length, [1, 2, 3], {maxNewTokens, draft})
+        const actual = await new WindowTranscriber(model, greedy).transcribe(audio, length, [1, 2, 3], {maxNewTokens, draft})
         expect(actual.tokens).toEqual(expected.tokens)
         expect(actual.stop).toBe(expected.stop)
       }
+    }
+  })
+
+  it('with temperature fallback, a draft still changes nothing (it applies to the temperature-0 try only)', async () => {
+    const options = {temperatures: [0, 0.5, 1], seed: 3}
+    const plain = new WindowTranscriber(model, options)
+    const drafted = new WindowTranscriber(model, options)
+    let previous: readonly number[] = []
+    for (const length of lengths()) {
+      const expected = await plain.transcribe(audio, length, [], {maxNewTokens: 30})
+      const actual = await drafted.transcribe(audio, length, [], {maxNewTokens: 30, draft: previous})
+      expect(actual.tokens).toEqual(expected.tokens)
+      expect(actual.temperature).toBe(expected.temperature)
+      previous = actual.greedyDecoded
     }
   })
 
@@ -79,7 +95,7 @@ describe.each<TestModelName>(['mini', 'mini-split'])('decoding with a draft: %s'
     try {
       const length = 6 * RATE
       for (const cache of [true, false]) {
-        const transcriber = new WindowTranscriber(model, {cache})
+        const transcriber = new WindowTranscriber(model, {...greedy, cache})
         runs = 0
         const first = await transcriber.transcribe(audio, length, [], {maxNewTokens: 40})
         expect(runs).toBe(first.decoded.length + (first.stop === 'end-of-text' ? 1 : 0))
