@@ -118,7 +118,12 @@ export async function runDecode(
     const um = median(u)
     rows.push({tokens, cachedMsPerToken: round(cm, 3), uncachedMsPerToken: round(um, 3), speedup: round(um / cm, 2)})
   }
-  const result: DecodeResult = {rows, melMs: round(median(melTimes), 1), encoderMs: round(median(encoderTimes), 1), promptTokens: init.length}
+  const result: DecodeResult = {
+    rows,
+    melMs: round(median(melTimes), 1),
+    encoderMs: round(median(encoderTimes), 1),
+    promptTokens: init.length,
+  }
   if (options.windowReps > 0) result.window = await runWindowCost(model, clip, options.windowReps, progress)
   return result
 }

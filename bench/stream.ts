@@ -37,7 +37,14 @@ export async function runStream(
   // Greedy, as every earlier run of this scenario: random weights fail Whisper's fallback thresholds on
   // every step, which would measure the fallback, not the streamer (the decode scenario prices it).
   const decoding = {temperatures: [0]}
-  const streamer = await engine.openStream({stepMs: options.stepMs, vad: options.vad, stats: true, noPartials: true, backend: {draft: options.draft}, decoding})
+  const streamer = await engine.openStream({
+    stepMs: options.stepMs,
+    vad: options.vad,
+    stats: true,
+    noPartials: true,
+    backend: {draft: options.draft},
+    decoding,
+  })
   const samples: StepSample[] = []
   let finals = 0
   let promptResets = 0
@@ -55,7 +62,14 @@ export async function runStream(
   const wall = msSince(start) / 1000
   return {
     label: `window (ours, KV cache${options.draft ? ', draft' : ', no draft'}${options.vad ? ', VAD' : ''})`,
-    settings: {stepMs: options.stepMs, chunkMs: (options.chunkSamples / 16), vad: options.vad, cache: true, draft: options.draft, temperatures: decoding.temperatures},
+    settings: {
+      stepMs: options.stepMs,
+      chunkMs: options.chunkSamples / 16,
+      vad: options.vad,
+      cache: true,
+      draft: options.draft,
+      temperatures: decoding.temperatures,
+    },
     summary: summarise(samples, options.stepMs / 1000, wall),
     finals,
     promptResets,

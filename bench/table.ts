@@ -49,10 +49,16 @@ export function renderReport(report: BenchReport): string {
     out.push(`one 30 s window: log-mel ${d.melMs} ms, encoder ${d.encoderMs} ms`)
     if (d.window) {
       out.push('', '## decode: one 30 s window of speech, whole (log-mel, encoder, decoding), by decoding variant')
-      out.push(table(['variant', 'ms', 'decodes', 'tokens kept', 'vs greedy'], d.window.map((r) => [r.variant, r.ms, r.attempts, r.tokens, r.ratio === null ? null : `${r.ratio}x`])))
+      out.push(
+        table(
+          ['variant', 'ms', 'decodes', 'tokens kept', 'vs greedy'],
+          d.window.map((r) => [r.variant, r.ms, r.attempts, r.tokens, r.ratio === null ? null : `${r.ratio}x`]),
+        ),
+      )
     }
   }
-  if (report.stream) out.push('', `## stream: ${report.stream.label}`, timelineTable(report.stream), `prompt resets: ${report.stream.promptResets ?? 0}`)
+  if (report.stream)
+    out.push('', `## stream: ${report.stream.label}`, timelineTable(report.stream), `prompt resets: ${report.stream.promptResets ?? 0}`)
   if (report.streamVad) out.push('', `## stream: ${report.streamVad.label}`, timelineTable(report.streamVad))
   if (report.streamNoDraft) out.push('', `## stream: ${report.streamNoDraft.label}`, timelineTable(report.streamNoDraft))
   if (report.stream && report.streamNoDraft)

@@ -20,13 +20,20 @@ export const decodeFlags = {
     default: threshold(whisperThresholds.logprob),
   }),
   'no-speech-threshold': Flags.string({
-    summary: 'A window whose <|nospeech|> probability is above this (with a low log-probability) yields no words; "none" turns the gate off.',
+    summary:
+      'A window whose <|nospeech|> probability is above this (with a low log-probability) yields no words; "none" turns the gate off.',
     default: threshold(whisperThresholds.noSpeech),
   }),
   seed: Flags.integer({summary: 'Seed of the sampling at temperatures above 0 (equal seeds, equal output).', default: 0, min: 0}),
-  'beam-size': Flags.integer({summary: 'Beams of the temperature-0 decode (default: 5 for files as openai-whisper\'s CLI, 1 on the live path; 1 is greedy).', min: 1, max: 16}),
+  'beam-size': Flags.integer({
+    summary: "Beams of the temperature-0 decode (default: 5 for files as openai-whisper's CLI, 1 on the live path; 1 is greedy).",
+    min: 1,
+    max: 16,
+  }),
   patience: Flags.string({summary: 'Beam search patience: search until beam size × patience sequences finished.', default: '1'}),
-  'length-penalty': Flags.string({summary: 'Rank finished beams by ((5 + length) / 6)^α with this α (0..1); default: log-probability over length.'}),
+  'length-penalty': Flags.string({
+    summary: 'Rank finished beams by ((5 + length) / 6)^α with this α (0..1); default: log-probability over length.',
+  }),
 }
 
 export interface DecodeFlagValues {
@@ -55,14 +62,16 @@ function optionalNumber(flag: string, text: string): number | undefined {
 /** "0,0.2,0.4" → [0, 0.2, 0.4]; each at least 0, in the order given. */
 export function parseTemperatures(text: string): number[] {
   const values = text.split(',').map((part) => number('temperature', part))
-  if (values.some((value) => value < 0)) throw usage(`--temperature ${text}: temperatures cannot be negative`, 'e.g. --temperature 0 or --temperature 0,0.2,0.4,0.6,0.8,1')
+  if (values.some((value) => value < 0))
+    throw usage(`--temperature ${text}: temperatures cannot be negative`, 'e.g. --temperature 0 or --temperature 0,0.2,0.4,0.6,0.8,1')
   return values
 }
 
 /** `live`: the sliding-window path (streams, mic), where beams default to 1. */
 export function decodeOptions(flags: DecodeFlagValues, live: boolean): Partial<DecodingOptions> {
   const noSpeech = optionalNumber('no-speech-threshold', flags['no-speech-threshold'])
-  if (noSpeech !== undefined && (noSpeech < 0 || noSpeech > 1)) throw usage(`--no-speech-threshold ${noSpeech} is not a probability`, 'use a number from 0 to 1, or none')
+  if (noSpeech !== undefined && (noSpeech < 0 || noSpeech > 1))
+    throw usage(`--no-speech-threshold ${noSpeech} is not a probability`, 'use a number from 0 to 1, or none')
   return {
     temperatures: parseTemperatures(flags.temperature),
     thresholds: {

@@ -35,7 +35,11 @@ a sliding window with LocalAgreement commits, partial and final events, Silero V
     ...modelFlags,
     ...decodingFlags,
     ...decodeFlags,
-    format: Flags.string({char: 'f', summary: 'Output format (default: jsonl when stdout is not a terminal, text when it is).', options: [...formats]}),
+    format: Flags.string({
+      char: 'f',
+      summary: 'Output format (default: jsonl when stdout is not a terminal, text when it is).',
+      options: [...formats],
+    }),
     prompt: Flags.string({summary: 'Initial prompt: words or spellings to steer the first window.'}),
     'no-condition': Flags.boolean({summary: "Do not feed the previous window's text as prompt (long-form path)."}),
     'no-timestamps': Flags.boolean({summary: 'Decode without timestamp tokens (each 30 s window becomes one segment).'}),
@@ -59,7 +63,12 @@ a sliding window with LocalAgreement commits, partial and final events, Silero V
       // A typo in the path must not wait for a model download (or an offline timeout) to be reported.
       if (args.input !== '-') await checkFile(args.input)
       const engine = Engine.from(await loadModelFromFlags(flags, signals.signal))
-      const decoding = {language: flags.language, task: flags.task as Task, timestamps: !flags['no-timestamps'], ...decodeOptions(flags, streaming)}
+      const decoding = {
+        language: flags.language,
+        task: flags.task as Task,
+        timestamps: !flags['no-timestamps'],
+        ...decodeOptions(flags, streaming),
+      }
       const source = openAudio({
         input: args.input === '-' ? process.stdin : args.input,
         ffmpegPath: flags.ffmpeg,

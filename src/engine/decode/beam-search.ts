@@ -55,13 +55,20 @@ export async function beamDecode(decoder: DecoderRunner, encoderHidden: Tensor, 
   while (beams.length > 0) {
     if (options.signal?.aborted) throw new WhisperStreamError('aborted', 'decoding was cancelled', {cause: options.signal.reason})
     const candidates: Array<{parent: Beam; token: number; score: number}> = []
-    for (const parent of beams) for (const {token, logprob} of parent.next) candidates.push({parent, token, score: parent.sumLogprob + logprob})
+    for (const parent of beams)
+      for (const {token, logprob} of parent.next) candidates.push({parent, token, score: parent.sumLogprob + logprob})
     // Ties are broken by the order of creation (beam, then token rank), so the search is deterministic.
     candidates.sort((a, b) => b.score - a.score)
     const chosen: Array<{parent: Beam; token: number; score: number}> = []
     for (const candidate of candidates) {
       if (candidate.token === endOfText) {
-        if (finished.length < maxCandidates) finished.push({tokens: candidate.parent.tokens, decoded: candidate.parent.tokens, sumLogprob: candidate.score, stop: 'end-of-text'})
+        if (finished.length < maxCandidates)
+          finished.push({
+            tokens: candidate.parent.tokens,
+            decoded: candidate.parent.tokens,
+            sumLogprob: candidate.score,
+            stop: 'end-of-text',
+          })
       } else {
         chosen.push(candidate)
         if (chosen.length === beamSize) break
@@ -74,7 +81,8 @@ export async function beamDecode(decoder: DecoderRunner, encoderHidden: Tensor, 
       if (options.loop) {
         const cut = loopStart(tokens, options.loop)
         if (cut >= 0) {
-          if (finished.length < maxCandidates) finished.push({tokens: tokens.slice(0, cut), decoded: tokens, sumLogprob: score, stop: 'loop'})
+          if (finished.length < maxCandidates)
+            finished.push({tokens: tokens.slice(0, cut), decoded: tokens, sumLogprob: score, stop: 'loop'})
           continue
         }
       }

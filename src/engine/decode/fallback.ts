@@ -29,7 +29,8 @@ export interface AttemptQuality {
  */
 export function needsFallback(quality: AttemptQuality, thresholds: QualityThresholds): boolean {
   let fallback = false
-  if (thresholds.compressionRatio !== undefined && (quality.looped || quality.compressionRatio > thresholds.compressionRatio)) fallback = true
+  if (thresholds.compressionRatio !== undefined && (quality.looped || quality.compressionRatio > thresholds.compressionRatio))
+    fallback = true
   if (thresholds.logprob !== undefined && quality.avgLogprob < thresholds.logprob) fallback = true
   if (fallback && thresholds.logprob !== undefined && isNoSpeech(quality.noSpeechProb, quality.avgLogprob, thresholds)) fallback = false
   return fallback

@@ -51,11 +51,7 @@ export const averageLogprob = (result: Pick<GreedyResult, 'decoded' | 'sumLogpro
  * One sequence, one token a call, after Whisper's logit rules: the arg-max at temperature 0
  * (greedy), else a token sampled at that temperature.
  */
-export async function greedyDecode(
-  decoder: DecoderRunner,
-  encoderHidden: Tensor,
-  options: GreedyOptions,
-): Promise<GreedyResult> {
+export async function greedyDecode(decoder: DecoderRunner, encoderHidden: Tensor, options: GreedyOptions): Promise<GreedyResult> {
   const generated: number[] = []
   const temperature = options.temperature ?? 0
   const random = options.random

@@ -150,14 +150,19 @@ export class WindowTranscriber {
     const {temperatures} = this.options
     if (temperatures.length === 0 || temperatures.some((t) => !Number.isFinite(t) || t < 0)) {
       throw new WhisperStreamError('usage', `temperatures must be one or more numbers of 0 or more, got [${temperatures.join(', ')}]`, {
-        hint: 'e.g. 0 for greedy only, or 0,0.2,0.4,0.6,0.8,1 (Whisper\'s schedule)',
+        hint: "e.g. 0 for greedy only, or 0,0.2,0.4,0.6,0.8,1 (Whisper's schedule)",
       })
     }
     const {beamSize, patience, lengthPenalty} = this.options
-    if (!Number.isInteger(beamSize) || beamSize < 1) throw new WhisperStreamError('usage', `beam size must be a whole number of 1 or more, got ${beamSize}`, {hint: 'e.g. 5, or 1 for greedy'})
+    if (!Number.isInteger(beamSize) || beamSize < 1)
+      throw new WhisperStreamError('usage', `beam size must be a whole number of 1 or more, got ${beamSize}`, {
+        hint: 'e.g. 5, or 1 for greedy',
+      })
     if (!(patience > 0)) throw new WhisperStreamError('usage', `patience must be above 0, got ${patience}`, {hint: 'openai-whisper uses 1'})
     if (lengthPenalty !== undefined && !(lengthPenalty >= 0 && lengthPenalty <= 1)) {
-      throw new WhisperStreamError('usage', `length penalty must be between 0 and 1, got ${lengthPenalty}`, {hint: 'leave it unset for simple length normalisation'})
+      throw new WhisperStreamError('usage', `length penalty must be between 0 and 1, got ${lengthPenalty}`, {
+        hint: 'leave it unset for simple length normalisation',
+      })
     }
     this.#random = seededRandom(this.options.seed)
     this.#language = language
@@ -225,19 +230,31 @@ export class WindowTranscriber {
         rules: this.#rules,
         loop: this.options.loop,
         // The start-of-transcript row does not depend on what is sampled after it: read it once.
-        keepStartRow: noSpeechProb === undefined && special.noSpeech !== undefined ? initTokens.indexOf(special.startOfTranscript) : undefined,
+        keepStartRow:
+          noSpeechProb === undefined && special.noSpeech !== undefined ? initTokens.indexOf(special.startOfTranscript) : undefined,
         signal: limits.signal,
       }
       const {beamSize, patience, lengthPenalty} = this.options
       const result =
         temperature === 0 && beamSize > 1
           ? await beamDecode(this.#decoder, hidden, {...common, beamSize, patience, lengthPenalty})
-          : await greedyDecode(this.#decoder, hidden, {...common, draft: temperature === 0 ? limits.draft : undefined, temperature, random: this.#random})
+          : await greedyDecode(this.#decoder, hidden, {
+              ...common,
+              draft: temperature === 0 ? limits.draft : undefined,
+              temperature,
+              random: this.#random,
+            })
       if (temperature === 0) greedyDecoded = result.decoded
       noSpeechProb ??= result.startRow && special.noSpeech !== undefined ? tokenProbability(result.startRow, special.noSpeech) : 0
       const textTokens = result.decoded.filter((token) => token < special.timestampBegin)
       const text = textTokens.length === 0 ? '' : this.model.tokenizer.decode(textTokens).trim()
-      return {...result, avgLogprob: averageLogprob(result), compressionRatio: compressionRatio(text), noSpeechProb, looped: result.stop === 'loop'}
+      return {
+        ...result,
+        avgLogprob: averageLogprob(result),
+        compressionRatio: compressionRatio(text),
+        noSpeechProb,
+        looped: result.stop === 'loop',
+      }
     }
     const {result, temperature, attempts} = await decodeWithFallback(this.options.temperatures, thresholds, attempt)
     const noSpeech = isNoSpeech(result.noSpeechProb, result.avgLogprob, thresholds)

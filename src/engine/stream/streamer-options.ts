@@ -79,7 +79,14 @@ export function resolveStreamerOptions(input: Partial<StreamerOptions> = {}): St
     const value = options[key]
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) usage(`${key} must be a positive number, got ${String(value)}`)
   }
-  const nonNegative: Array<keyof StreamerOptions> = ['maxPromptTokens', 'promptResetAfterMs', 'trimAfterMs', 'forceCommitGuardMs', 'vadPadMs', 'dedupeMaxNgram']
+  const nonNegative: Array<keyof StreamerOptions> = [
+    'maxPromptTokens',
+    'promptResetAfterMs',
+    'trimAfterMs',
+    'forceCommitGuardMs',
+    'vadPadMs',
+    'dedupeMaxNgram',
+  ]
   for (const key of nonNegative) {
     const value = options[key]
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) usage(`${key} must be zero or more, got ${String(value)}`)

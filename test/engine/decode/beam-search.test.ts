@@ -72,7 +72,14 @@ describe.each<TestModelName>(['mini', 'mini-split'])('beam search: %s', (name) =
   it('patience and the length penalty are accepted as openai-whisper defines them; the transcriber runs beams at temperature 0', async () => {
     const h = hidden[1]!
     for (const lengthPenalty of [undefined, 0, 1]) {
-      const result = await beamDecode(cached(), h, {...common(), maxNewTokens: 16, loop: defaultLoopRule, beamSize: 3, patience: 2, lengthPenalty})
+      const result = await beamDecode(cached(), h, {
+        ...common(),
+        maxNewTokens: 16,
+        loop: defaultLoopRule,
+        beamSize: 3,
+        patience: 2,
+        lengthPenalty,
+      })
       expect(result.decoded.length).toBeGreaterThan(0)
     }
     const transcriber = new WindowTranscriber(model, {temperatures: [0], beamSize: 3})

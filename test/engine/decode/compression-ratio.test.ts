@@ -17,7 +17,7 @@ describe('compressionRatio', () => {
     else expect(Math.abs(actual / expected - 1)).toBeLessThan(0.05)
   })
 
-  it('repetition crosses Whisper\'s 2.4, ordinary speech does not', () => {
+  it("repetition crosses Whisper's 2.4, ordinary speech does not", () => {
     expect(compressionRatio(' I think so.'.repeat(20))).toBeGreaterThan(2.4)
     expect(compressionRatio('Streaming speech recognition turns audio into text while people are still talking.')).toBeLessThan(2.4)
   })

@@ -1,15 +1,27 @@
 // Whisper's temperature fallback: the rule itself, and on the generated mini model, whose random
 // weights decode speech into a loop at temperature 0.
 import {beforeAll, describe, expect, it} from 'vitest'
-import {decodeWithFallback, needsFallback, whisperThresholds, type AttemptQuality, type QualityThresholds} from '../../../src/engine/decode/fallback.js'
+import {
+  decodeWithFallback,
+  needsFallback,
+  whisperThresholds,
+  type AttemptQuality,
+  type QualityThresholds,
+} from '../../../src/engine/decode/fallback.js'
 import {WindowTranscriber} from '../../../src/engine/decode/window-transcriber.js'
 import {WhisperModel} from '../../../src/engine/model/whisper-model.js'
 import {readPcm, speech} from '../../helpers/audio-fixtures.js'
 import {testModel} from '../../helpers/test-models.js'
 
-const quality = (over: Partial<AttemptQuality> = {}): AttemptQuality => ({compressionRatio: 1.5, avgLogprob: -0.3, noSpeechProb: 0.01, looped: false, ...over})
+const quality = (over: Partial<AttemptQuality> = {}): AttemptQuality => ({
+  compressionRatio: 1.5,
+  avgLogprob: -0.3,
+  noSpeechProb: 0.01,
+  looped: false,
+  ...over,
+})
 
-describe('needsFallback (openai-whisper\'s rule)', () => {
+describe("needsFallback (openai-whisper's rule)", () => {
   const t = whisperThresholds
   it('falls back on repetitive, looping or unsure text, not on good text', () => {
     expect(needsFallback(quality(), t)).toBe(false)
@@ -31,7 +43,12 @@ describe('needsFallback (openai-whisper\'s rule)', () => {
 
 describe('decodeWithFallback', () => {
   it('keeps the first attempt that passes, else the last', async () => {
-    const script: Record<number, AttemptQuality> = {0: quality({looped: true}), 0.2: quality({avgLogprob: -3}), 0.4: quality(), 0.6: quality()}
+    const script: Record<number, AttemptQuality> = {
+      0: quality({looped: true}),
+      0.2: quality({avgLogprob: -3}),
+      0.4: quality(),
+      0.6: quality(),
+    }
     const tried: number[] = []
     const outcome = await decodeWithFallback([0, 0.2, 0.4, 0.6], whisperThresholds, async (temperature) => {
       tried.push(temperature)
@@ -40,7 +57,10 @@ describe('decodeWithFallback', () => {
     expect(tried).toEqual([0, 0.2, 0.4])
     expect(outcome).toMatchObject({temperature: 0.4, attempts: 3, result: {temperature: 0.4}})
 
-    const failing = await decodeWithFallback([0, 0.5, 1], whisperThresholds, async (temperature) => ({...quality({avgLogprob: -5}), temperature}))
+    const failing = await decodeWithFallback([0, 0.5, 1], whisperThresholds, async (temperature) => ({
+      ...quality({avgLogprob: -5}),
+      temperature,
+    }))
     expect(failing).toMatchObject({temperature: 1, attempts: 3, result: {temperature: 1}})
   })
 })
@@ -84,8 +104,11 @@ describe('temperature fallback on the generated mini model', () => {
     expect(await run(12)).not.toEqual(first)
   })
 
-  it('average log-probability and the prompt reset follow Whisper\'s definitions', async () => {
-    const transcriber = new WindowTranscriber(model, {temperatures: [0, 0.6], thresholds: {compressionRatio: 2.4, logprob: undefined, noSpeech: undefined}})
+  it("average log-probability and the prompt reset follow Whisper's definitions", async () => {
+    const transcriber = new WindowTranscriber(model, {
+      temperatures: [0, 0.6],
+      thresholds: {compressionRatio: 2.4, logprob: undefined, noSpeech: undefined},
+    })
     const result = await transcriber.transcribe(audio, length, [], {maxNewTokens: 80})
     // Kept above 0.5 (faster-whisper's prompt_reset_on_temperature), or cut for looping: the prompt goes.
     expect(result.resetPrompt).toBe(result.temperature > 0.5 || result.stop === 'loop')

@@ -27,7 +27,7 @@ async function directNoSpeech(model: WhisperModel, audio: Float32Array, initToke
   return softmaxAt(decoder.startRow(initTokens.indexOf(model.special.startOfTranscript)), model.special.noSpeech!)
 }
 
-describe('isNoSpeech (openai-whisper\'s gate)', () => {
+describe("isNoSpeech (openai-whisper's gate)", () => {
   it('drops a window only when no-speech is likely and the decode was unsure', () => {
     const thresholds = {noSpeech: 0.6, logprob: -1}
     expect(isNoSpeech(0.7, -1.5, thresholds)).toBe(true)
@@ -67,7 +67,11 @@ describe.each(cases)('no-speech probability: $name', ({name, language, token}) =
 
   it('threshold 0 drops every window, 1 drops none', async () => {
     const run = async (noSpeech: number): Promise<{tokens: number; dropped: boolean}> => {
-      const transcriber = new WindowTranscriber(model, {temperatures: [0], language, thresholds: {compressionRatio: undefined, logprob: undefined, noSpeech}})
+      const transcriber = new WindowTranscriber(model, {
+        temperatures: [0],
+        language,
+        thresholds: {compressionRatio: undefined, logprob: undefined, noSpeech},
+      })
       const result = await transcriber.transcribe(audio, audio.length, [], {maxNewTokens: 8})
       return {tokens: result.tokens.length, dropped: result.noSpeech}
     }
@@ -84,7 +88,9 @@ describe.each(cases)('no-speech probability: $name', ({name, language, token}) =
       const chunks = (async function* () {
         yield audio
       })()
-      for await (const event of engine.transcribeFile(chunks, {decoding: {temperatures: [0], language, thresholds: {compressionRatio: undefined, logprob: undefined, noSpeech}}})) {
+      for await (const event of engine.transcribeFile(chunks, {
+        decoding: {temperatures: [0], language, thresholds: {compressionRatio: undefined, logprob: undefined, noSpeech}},
+      })) {
         expect(event.text).not.toBe('')
         count++
       }

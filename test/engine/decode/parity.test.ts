@@ -93,7 +93,9 @@ describe.each(cases)('token parity with transformers.js: $model', ({model: name,
   it("cached and uncached decoding agree with all of Whisper's rules on", async () => {
     const audio = inputs['speech']!
     const run = (cache: boolean) =>
-      new WindowTranscriber(model, {...greedyOnly, cache, language, loop: undefined}).transcribe(audio, audio.length, [1, 2, 3, 4], {maxNewTokens: 64})
+      new WindowTranscriber(model, {...greedyOnly, cache, language, loop: undefined}).transcribe(audio, audio.length, [1, 2, 3, 4], {
+        maxNewTokens: 64,
+      })
     expect((await run(true)).tokens).toEqual((await run(false)).tokens)
   })
 })

@@ -27,7 +27,12 @@ class StallingBackend implements AsrBackend {
     const words: TimedWord[] = []
     for (let t = Math.ceil(start / HALF) * HALF; t + HALF <= start + audio.length; t += HALF) {
       const stable = t + HALF <= this.stallFrom
-      words.push({text: stable ? ` w${t / HALF}` : ` x${call}`, start: t - start, end: t + HALF - start, tokens: [stable ? 1000 + t / HALF : 5000 + call]})
+      words.push({
+        text: stable ? ` w${t / HALF}` : ` x${call}`,
+        start: t - start,
+        end: t + HALF - start,
+        tokens: [stable ? 1000 + t / HALF : 5000 + call],
+      })
     }
     const hypothesis: Hypothesis = {words, segmentEnds: [], truncated: false}
     if (call === this.resetOnCall) hypothesis.decode = {temperature: 0.8, attempts: 5, noSpeech: false, resetPrompt: true}
