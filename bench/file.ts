@@ -185,6 +185,9 @@ export async function runFile(
     .tolist()[0]!
     .map(Number)
   const transcriber = new WindowTranscriber(model, {
+    // transformers.js's generate(): greedy, with neither fallback nor no-speech gate.
+    temperatures: [0],
+    thresholds: {compressionRatio: undefined, logprob: undefined, noSpeech: undefined},
     timestamps: true,
     loop: undefined,
     maxInitialTimestampIndex: null,

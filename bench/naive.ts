@@ -16,7 +16,7 @@ export async function runNaive(
   options: StreamOptions,
   progress: Progress,
 ): Promise<TimelineResult> {
-  const transcriber = new WindowTranscriber(model, {cache: false})
+  const transcriber = new WindowTranscriber(model, {cache: false, temperatures: [0]})
   const rate = model.preprocessor.samplingRate
   const capacity = model.preprocessor.nSamples
   const stepSamples = Math.round((options.stepMs / 1000) * rate)

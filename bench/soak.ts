@@ -63,7 +63,7 @@ const mb = (bytes: number): string => (bytes / 2 ** 20).toFixed(1)
 const ms = (value: number): string => (Number.isFinite(value) ? value.toFixed(0) : '-')
 
 const engine = await Engine.load(values.model)
-const streamer = await engine.openStream({stepMs, vad: false, stats: true, noPartials: true})
+const streamer = await engine.openStream({stepMs, vad: false, stats: true, noPartials: true, decoding: {temperatures: [0]}})
 let finals = 0
 let latencies: number[] = []
 let audioSamples = 0

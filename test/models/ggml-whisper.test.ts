@@ -155,7 +155,7 @@ describe('whisper.cpp (@napi-rs/whisper) on the generated file', () => {
       expect(model.modelFtype).toBe(ftype === 'f16' ? 1 : 7)
 
       const ours = await WhisperModel.load(await testModel('mini'), {threads: 1})
-      const window = new WindowTranscriber(ours, {timestamps: false, loop: undefined, language: 'en'})
+      const window = new WindowTranscriber(ours, {timestamps: false, loop: undefined, language: 'en', temperatures: [0]})
       const audio = chirp()
       const result = await window.transcribe(audio, audio.length, [], {maxNewTokens: tokens})
       expect(result.tokens.length).toBe(tokens)

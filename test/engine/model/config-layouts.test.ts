@@ -28,7 +28,7 @@ const generate = (name: string, layouts: Partial<ConfigLayouts>, multilingual = 
   generateModel({out: path.join(tmp, name), seed: 1, layouts, ...(multilingual ? {multilingual: true, melBins: 128 as const} : {})})
 
 async function tokens(model: WhisperModel, timestamps: boolean, language?: string): Promise<number[]> {
-  const transcriber = new WindowTranscriber(model, {timestamps, language, loop: undefined})
+  const transcriber = new WindowTranscriber(model, {timestamps, language, loop: undefined, temperatures: [0]})
   return (await transcriber.transcribe(audio, audio.length, [], {maxNewTokens: 24})).tokens
 }
 
