@@ -153,14 +153,31 @@ describe('Streamer without VAD', () => {
 
   it('coalesces steps when inference is slower than the audio, no queue grows', async () => {
     const script = makeScript(6, 90)
-    const run = setup(script, {stepMs: 200}, {delayMs: 40})
-    const chunk = 1600 // 100 ms of audio every 4 ms: 25x faster than real time
+    const run = setup(script, {stepMs: 200})
+    // Inference "takes" one second of audio: each call returns only after ten more 100 ms chunks
+    // arrived (or the audio ended). Counted in chunks, not milliseconds, so machine load changes nothing.
+    const chunk = 1600
+    let pushed = 0
+    let ended = false
+    const waiting: Array<{until: number; release: () => void}> = []
+    const releaseDue = (): void => {
+      for (const w of waiting.splice(0)) (ended || pushed >= w.until ? w.release : () => waiting.push(w))()
+    }
+    const transcribe = run.backend.transcribe.bind(run.backend)
+    run.backend.transcribe = async (...args) => {
+      if (!ended) await new Promise<void>((release) => waiting.push({until: pushed + 10, release}))
+      return transcribe(...args)
+    }
     let maxBacklog = 0
     for (let at = 0; at < script.length; at += chunk) {
       run.streamer.push(audioOf(at, Math.min(script.length, at + chunk)))
+      pushed++
+      releaseDue()
       maxBacklog = Math.max(maxBacklog, run.streamer.backlogSamples)
-      await sleep(4)
+      await new Promise((resolve) => setImmediate(resolve))
     }
+    ended = true
+    releaseDue()
     await run.streamer.flush()
     const steps = script.length / (0.2 * SAMPLE_RATE)
     expect(run.backend.calls.length).toBeLessThan(steps / 3)
