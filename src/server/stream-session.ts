@@ -1,13 +1,10 @@
-/* eslint-disable @typescript-eslint/no-floating-promises -- TODO(issue 12 item 3): enqueue() calls are fired and forgotten; the one-Streamer rewrite makes that explicit. */
-import {PassThrough} from 'node:stream'
-import type {WebSocket, RawData} from 'ws'
-import {openAudio, type AudioStream} from '../engine/audio/decode.js'
-import {ChunkAssembler} from '../engine/audio/pcm.js'
-import {isWhisperStreamError} from '../engine/errors.js'
-import {clientMessage} from './error-wording.js'
-import type {FinalEvent, PartialEvent} from '../engine/events.js'
+import type {RawData, WebSocket} from 'ws'
 import type {Engine} from '../engine/engine.js'
+import {isWhisperStreamError} from '../engine/errors.js'
 import type {Streamer} from '../engine/stream/streamer.js'
+import {AudioBatch, toBuffer} from './audio-batch.js'
+import {clientMessage} from './error-wording.js'
+import type {ServerMetrics} from './metrics.js'
 import {
   defaultStreamOptions,
   errorCodes,
@@ -17,8 +14,8 @@ import {
   type ServerMessage,
   type StreamOptions,
 } from './protocol.js'
-import type {ServerMetrics} from './metrics.js'
 import type {FairScheduler, Lane} from './scheduler.js'
+import {openSessionAudio, type SessionAudio} from './session-audio.js'
 
 export interface SessionLimits {
   /** Close a session that sends nothing for this long. */
@@ -43,17 +40,19 @@ export interface SessionContext {
   onClosed: (session: StreamSession) => void
 }
 
-const RATE = 16_000
-const CHUNK = 1600
 /**
  * What one queued task costs besides its audio (closure and promise), counted against the backlog cap so that
  * a flood of `flush`es behind a slow step is bounded too. Audio frames share one task (AudioBatch).
  */
 const QUEUED_TASK_BYTES = 256
-/** Block that tiny frames waiting in one AudioBatch are copied into. */
-const BATCH_BLOCK_BYTES = 64 * 1024
 
 type State = 'waiting' | 'starting' | 'running' | 'ending' | 'closed'
+
+/** The session's working parts once started: one Streamer for its whole life, and the path its audio takes to it. */
+interface Running {
+  streamer: Streamer
+  audio: SessionAudio
+}
 
 /**
  * One WebSocket client on /v1/stream: options, then audio in, partial/final events out, then `done`.
@@ -69,21 +68,13 @@ export class StreamSession {
   private readonly query: Partial<StreamOptions>
   private readonly abort = new AbortController()
   private readonly lane: Lane
+  /** Every task in arrival order; it never rejects (a task's failure ends the session, see enqueue). */
   private chain: Promise<void> = Promise.resolve()
   private queuedBytes = 0
   /** Audio frames joining the task at the end of the queue, until that task starts (see AudioBatch). */
   private batch: AudioBatch | undefined
-  private streamer: Streamer | undefined
-  /** Stops the current Streamer's signal from following the session's (see openStreamer). */
-  private detachSegment: (() => void) | undefined
-  private assembler: ChunkAssembler | undefined
-  private decoderInput: PassThrough | undefined
-  private decoder: AudioStream | undefined
-  private decoderPump: Promise<void> | undefined
-  /** Samples handed to earlier streamers (a `flush` starts a new one): offsets times and ids. */
-  private sampleBase = 0
+  private running: Running | undefined
   private samples = 0
-  private idBase = 0
   private finals = 0
   private idleTimer: NodeJS.Timeout | undefined
   private closeInfo = ''
@@ -108,41 +99,36 @@ export class StreamSession {
     return this.ctx.id
   }
 
-  /** Server shutdown: stop reading, commit and send what was heard, `done`, close 1001. */
+  /** Server shutdown: stop reading, commit and send what was heard, `done`, close 1001. Never rejects. */
   shutdown(): Promise<void> {
     if (this.state === 'closed') return Promise.resolve()
-    if (this.ended) return this.chain
-    this.ended = true
-    return this.enqueue(0, () => this.finish(1001, 'server shutting down'))
+    if (!this.ended) {
+      this.ended = true
+      this.enqueue(0, () => this.finish(1001, 'server shutting down'))
+    }
+    return this.chain
   }
 
   private receive(data: RawData, isBinary: boolean): void {
     this.touch()
     if (this.ended || this.state === 'closed') return
     const bytes = toBuffer(data)
-    if (isBinary) {
-      this.queueAudio(bytes)
-      return
-    }
+    if (isBinary) return this.queueAudio(bytes)
     let control
     try {
       control = parseControl(bytes.toString('utf8'))
     } catch (error) {
-      this.enqueue(0, async () => this.fail(error))
-      return
+      return this.enqueue(0, async () => this.fail(error))
     }
     if (control.type === 'start') {
       const options = control.options
       this.enqueue(0, () => this.start(options))
     } else if (control.type === 'flush') {
-      this.enqueue(0, async () => {
-        await this.ensureStarted()
-        await this.flushSegment()
-      })
+      this.enqueue(0, async () => this.commitNow(await this.started()))
     } else {
       this.ended = true
       this.enqueue(0, async () => {
-        await this.ensureStarted()
+        await this.started()
         await this.finish(1000, 'end of stream')
       })
     }
@@ -156,8 +142,8 @@ export class StreamSession {
       this.enqueue(0, async () => {
         if (this.batch === created) this.batch = undefined
         this.queuedBytes -= created.bytes
-        await this.ensureStarted()
-        for (const part of created.take()) this.audio(part)
+        const running = await this.started()
+        for (const part of created.take()) this.audio(running, part)
       })
       this.batch = batch = created
     }
@@ -166,8 +152,11 @@ export class StreamSession {
     this.checkBacklog()
   }
 
-  /** Runs `task` after everything received before it; what waits here counts against the backlog cap. */
-  private enqueue(payload: number, task: () => Promise<void>): Promise<void> {
+  /**
+   * Runs `task` after everything received before it; what waits here counts against the backlog cap. A task that
+   * throws ends the session with its error; `chain` itself never rejects.
+   */
+  private enqueue(payload: number, task: () => Promise<void>): void {
     const bytes = payload + QUEUED_TASK_BYTES
     this.batch = undefined // later audio must come after this task
     this.queuedBytes += bytes
@@ -181,7 +170,6 @@ export class StreamSession {
         this.guard(() => this.fail(error))
       }
     })
-    return this.chain
   }
 
   private checkBacklog(): void {
@@ -194,8 +182,11 @@ export class StreamSession {
     return Math.max(1 << 20, this.ctx.limits.maxBacklogSeconds * this.options.sample_rate * 4)
   }
 
-  private async ensureStarted(): Promise<void> {
+  /** The running parts, starting with the defaults if no `start` came first. */
+  private async started(): Promise<Running> {
     if (this.state === 'waiting') await this.start({})
+    if (!this.running) throw new ProtocolError('internal', 'the session did not start')
+    return this.running
   }
 
   private async start(frame: Partial<StreamOptions>): Promise<void> {
@@ -203,41 +194,6 @@ export class StreamSession {
       throw new ProtocolError('unsupported-message', 'the session has already started; send start once, before any audio')
     this.state = 'starting'
     this.options = {...defaultStreamOptions, ...this.query, ...frame}
-    const {encoding, sample_rate: rate} = this.options
-    if (encoding === 'webm' || rate !== RATE) {
-      // Compressed audio, or raw PCM at another rate: a per-session ffmpeg decodes/resamples to 16 kHz.
-      this.decoderInput = new PassThrough({highWaterMark: 256 * 1024})
-      const raw = encoding !== 'webm'
-      this.decoder = openAudio({
-        input: this.decoderInput,
-        ffmpegPath: this.ctx.ffmpegPath,
-        chunkSamples: CHUNK,
-        ...(raw ? {inputFormat: encoding, inputOptions: ['-ar', String(rate), '-ac', '1']} : {}),
-      })
-      const decoder = this.decoder
-      this.decoderPump = (async () => {
-        for await (const chunk of decoder) this.pushPcm(chunk)
-      })().catch((error: unknown) => {
-        this.guard(() => this.fail(isWhisperStreamError(error) ? new ProtocolError('undecodable-audio', clientMessage(error)) : error))
-      })
-    } else {
-      this.assembler = new ChunkAssembler(CHUNK, encoding)
-    }
-    this.streamer = await this.openStreamer()
-    if (this.state === 'starting') this.state = 'running'
-    this.send({type: 'ready', session: this.ctx.id, model: this.ctx.engine.model.name, options: this.options})
-  }
-
-  private async openStreamer(): Promise<Streamer> {
-    // Each Streamer (a `flush` starts a new one) gets its own signal that follows the session's, and stops
-    // following it when its segment is over: a listener left on the session's signal would keep every
-    // finished Streamer (30 s ring, mel buffers) alive until the session ends.
-    const segment = new AbortController()
-    const session = this.abort.signal
-    const onAbort = (): void => segment.abort(session.reason)
-    if (session.aborted) onAbort()
-    else session.addEventListener('abort', onAbort, {once: true})
-    this.detachSegment = () => session.removeEventListener('abort', onAbort)
     let streamer: Streamer
     try {
       streamer = await this.ctx.engine.openStream({
@@ -247,77 +203,69 @@ export class StreamSession {
         vad: this.options.vad,
         noPartials: !this.options.partials,
         stats: false,
-        signal: segment.signal,
+        signal: this.abort.signal,
       })
     } catch (error) {
       throw isWhisperStreamError(error) && error.code === 'usage' ? new ProtocolError('invalid-message', clientMessage(error)) : error
     }
-    const seconds = (value: number): number => Math.round((value + this.sampleBase / RATE) * 1000) / 1000
-    streamer.on('partial', (event: PartialEvent) =>
-      this.guard(() => this.send({...event, start: seconds(event.start), end: seconds(event.end)})),
-    )
-    streamer.on('final', (event: FinalEvent) => {
+    streamer.on('partial', (event) => this.guard(() => this.send(event)))
+    streamer.on('final', (event) => {
       this.finals++
       this.ctx.metrics.finals.inc()
-      this.guard(() => this.send({...event, id: event.id + this.idBase, start: seconds(event.start), end: seconds(event.end)}))
+      this.guard(() => this.send(event))
     })
     streamer.on('error', (error) => this.guard(() => this.fail(error)))
-    return streamer
+    if (this.isClosed()) return
+    const audio = openSessionAudio(this.options, {
+      sampleRate: streamer.sampleRate,
+      ffmpegPath: this.ctx.ffmpegPath,
+      maxPendingBytes: this.backlogCapBytes(),
+      sink: (pcm) => this.pushPcm(streamer, pcm),
+      onError: (error) => this.guard(() => this.fail(error)),
+    })
+    this.running = {streamer, audio}
+    this.state = 'running'
+    this.send({type: 'ready', session: this.ctx.id, model: this.ctx.engine.model.name, options: this.options})
   }
 
-  private audio(bytes: Buffer): void {
-    if (this.state !== 'running') return
-    if (this.decoderInput) {
-      this.decoderInput.write(bytes)
-      if (this.decoderInput.writableLength > this.backlogCapBytes())
-        throw new ProtocolError('overloaded', 'the audio decoder cannot keep up')
-      return
-    }
-    const assembler = this.assembler!
-    assembler.push(bytes)
-    for (let chunk = assembler.next(); chunk; chunk = assembler.next()) this.pushPcm(chunk)
+  private audio(running: Running, bytes: Buffer): void {
+    if (this.state === 'running') running.audio.write(bytes)
   }
 
-  private pushPcm(chunk: Float32Array): void {
-    const streamer = this.streamer
-    if (!streamer || this.state === 'closed') return
+  private pushPcm(streamer: Streamer, chunk: Float32Array): void {
+    if (this.state === 'closed') return
     streamer.push(chunk)
     this.samples += chunk.length
-    this.ctx.metrics.audio('stream', chunk.length / RATE)
-    if (streamer.backlogSamples > this.ctx.limits.maxBacklogSeconds * RATE) {
+    this.ctx.metrics.audio('stream', chunk.length / streamer.sampleRate)
+    if (streamer.backlogSamples > this.ctx.limits.maxBacklogSeconds * streamer.sampleRate) {
       throw new ProtocolError('overloaded', 'audio arrives faster than it can be transcribed')
     }
   }
 
-  /** `flush`: commit everything heard so far now, then go on with a fresh window. */
-  private async flushSegment(): Promise<void> {
-    const tail = this.assembler?.flush()
-    if (tail) this.pushPcm(tail)
-    // Nothing heard since the last flush: nothing to commit, keep the Streamer.
-    if (this.samples === this.sampleBase) return
-    const old = this.streamer!
-    const detach = this.detachSegment
-    await old.flush()
-    detach?.()
-    this.idBase = this.finals
-    this.sampleBase = this.samples
-    this.streamer = await this.openStreamer()
+  /** `flush`: commit everything heard so far now, then go on (the same Streamer: ids and times simply continue). */
+  private async commitNow(running: Running): Promise<void> {
+    running.audio.flush()
+    await running.streamer.commitNow()
   }
 
   private async finish(code: number, reason: string): Promise<void> {
-    if (this.state === 'closed') return
+    if (this.isClosed()) return
     this.state = 'ending'
     clearTimeout(this.idleTimer)
-    if (this.decoderInput) {
-      this.decoderInput.end()
-      await this.decoderPump
+    const running = this.running
+    if (running) {
+      await running.audio.end()
+      await running.streamer.flush()
     }
-    const tail = this.assembler?.flush()
-    if (tail) this.pushPcm(tail)
-    if (this.streamer) await this.streamer.flush()
     if (this.isClosed()) return
-    this.send({type: 'done', audio: Math.round((this.samples / RATE) * 1000) / 1000, finals: this.finals})
+    this.send({type: 'done', audio: this.seconds(), finals: this.finals})
     this.close(code, reason)
+  }
+
+  /** Seconds of audio received, to the millisecond. */
+  private seconds(): number {
+    const rate = this.running?.streamer.sampleRate
+    return rate ? Math.round((this.samples / rate) * 1000) / 1000 : 0
   }
 
   private isClosed(): boolean {
@@ -328,6 +276,7 @@ export class StreamSession {
     if (this.state === 'closed') return
     const code: ErrorCodeName = error instanceof ProtocolError ? error.code : 'internal'
     const message = error instanceof ProtocolError ? error.message : isWhisperStreamError(error) ? clientMessage(error) : String(error)
+    if (code === 'internal' && !(error instanceof ProtocolError)) this.ctx.log(`session ${this.ctx.id}: ${message}`)
     this.send({type: 'error', code, message})
     this.close(errorCodes[code], code)
   }
@@ -352,11 +301,8 @@ export class StreamSession {
     clearTimeout(this.idleTimer)
     if (this.ended || this.state === 'closed') return
     this.idleTimer = setTimeout(() => {
-      this.guard(
-        () =>
-          void this.enqueue(0, async () =>
-            this.fail(new ProtocolError('idle-timeout', `no frame for ${this.ctx.limits.idleTimeoutMs} ms`)),
-          ),
+      this.guard(() =>
+        this.enqueue(0, () => Promise.reject(new ProtocolError('idle-timeout', `no frame for ${this.ctx.limits.idleTimeoutMs} ms`))),
       )
     }, this.ctx.limits.idleTimeoutMs)
     this.idleTimer.unref()
@@ -388,60 +334,13 @@ export class StreamSession {
     clearTimeout(this.idleTimer)
     this.abort.abort(new Error('session closed'))
     this.lane.close()
-    this.decoder?.close()
-    this.decoderInput?.destroy()
+    this.running?.audio.close()
     const avgWait = this.lane.runs > 0 ? Math.round(this.lane.waitMs / this.lane.runs) : 0
     const avgBusy = this.lane.runs > 0 ? Math.round(this.lane.busyMs / this.lane.runs) : 0
     const detail = this.closeInfo ? `; ${this.closeInfo}` : ''
     this.ctx.log(
-      `session ${this.ctx.id} ${this.ctx.remote}: ${(this.samples / RATE).toFixed(1)} s audio, ${this.finals} finals, ${this.lane.runs} steps (avg ${avgBusy} ms, wait ${avgWait} ms), closed ${code}${reason ? ` ${reason}` : ''}${detail}`,
+      `session ${this.ctx.id} ${this.ctx.remote}: ${this.seconds().toFixed(1)} s audio, ${this.finals} finals, ${this.lane.runs} steps (avg ${avgBusy} ms, wait ${avgWait} ms), closed ${code}${reason ? ` ${reason}` : ''}${detail}`,
     )
     this.ctx.onClosed(this)
   }
-}
-
-/**
- * Binary frames that arrive while the session's queue is busy (behind a start, a flush, or the frames before
- * them in the same burst), handled as one task. After the first, frames are copied into shared blocks, so a
- * flood of tiny or empty frames costs its bytes (what the backlog cap counts), not a Buffer, closure and
- * promise each (about 400 bytes a frame, which let 1,000,000 one-byte frames hold 430 MB).
- */
-class AudioBatch {
-  bytes = 0
-  private readonly parts: Buffer[] = []
-  private block: Buffer | undefined
-  private used = 0
-
-  add(frame: Buffer): void {
-    if (frame.length === 0) return
-    this.bytes += frame.length
-    if (this.parts.length === 0 && !this.block) {
-      this.parts.push(frame) // the usual case, one frame per task: kept as it is
-      return
-    }
-    if (!this.block || this.used + frame.length > this.block.length) {
-      this.seal()
-      this.block = Buffer.allocUnsafe(Math.max(BATCH_BLOCK_BYTES, frame.length))
-    }
-    frame.copy(this.block, this.used)
-    this.used += frame.length
-  }
-
-  /** The frames' bytes, in order. */
-  take(): Buffer[] {
-    this.seal()
-    return this.parts
-  }
-
-  private seal(): void {
-    if (this.block && this.used > 0) this.parts.push(this.block.subarray(0, this.used))
-    this.block = undefined
-    this.used = 0
-  }
-}
-
-function toBuffer(data: RawData): Buffer {
-  if (Buffer.isBuffer(data)) return data
-  if (Array.isArray(data)) return Buffer.concat(data)
-  return Buffer.from(data)
 }
