@@ -8,7 +8,9 @@
 import {readFileSync} from 'node:fs'
 import {parseArgs} from 'node:util'
 import {baseClip} from './audio.js'
-import {health, miniModelDir, percentile, rssMiB, startServeChild, Witness} from './fuzz-serve.js'
+import {percentile} from '../test/tooling/serve-fuzz/report.js'
+import {health, miniModelDir, rssMiB, startServeChild} from '../test/tooling/serve-fuzz/serve-child.js'
+import {Witness} from '../test/tooling/serve-fuzz/witness.js'
 
 const {values} = parseArgs({
   options: {

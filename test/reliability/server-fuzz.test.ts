@@ -2,26 +2,17 @@
 // model) while a well-behaved witness session streams espeak-ng speech and must come through whole. Every case
 // must end as docs/protocol.md documents (error code + close code, a close by ws, an HTTP refusal, or done/1000);
 // afterwards no session, no ffmpeg and no memory growth may be left behind. The clients and the oracle live in
-// bench/fuzz-serve.ts, which also runs them for as long as you like:
+// test/tooling/serve-fuzz/; bench/fuzz-serve.ts runs them for as long as you like:
 //   FUZZ_SEED=7 npx vitest run test/reliability/server-fuzz.test.ts        (another seed)
 //   node --import tsx bench/fuzz-serve.ts --case random-frame:123456        (one failing case, by its id)
 // Bounded: a fixed number of cases, each with a time bound; all traffic on 127.0.0.1.
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {
-  CASE_KINDS,
-  childPids,
-  mulberry32,
-  rssMiB,
-  runCase,
-  startServeChild,
-  summarize,
-  waitForSessions,
-  Witness,
-  type CaseKind,
-  type CaseResult,
-  type FuzzTarget,
-  type ServeChild,
-} from '../../bench/fuzz-serve.js'
+import {CASE_KINDS, type CaseKind, type CaseResult, type FuzzTarget} from '../tooling/serve-fuzz/oracle.js'
+import {summarize} from '../tooling/serve-fuzz/report.js'
+import {mulberry32} from '../tooling/serve-fuzz/rng.js'
+import {childPids, rssMiB, startServeChild, waitForSessions, type ServeChild} from '../tooling/serve-fuzz/serve-child.js'
+import {Witness} from '../tooling/serve-fuzz/witness.js'
+import {runCase} from '../tooling/serve-fuzz/ws-cases.js'
 import {readPcm, speechWithPauses} from '../helpers/audio-fixtures.js'
 import {ensureBuilt} from '../helpers/cli.js'
 import {testModel} from '../helpers/test-models.js'
