@@ -1,11 +1,23 @@
 // npm run make-model -- --preset mini --out DIR [--seed 1] [--mel-bins 80|128] [--multilingual] [--layout merged|split]
 //   [--ggml f32,f16,q8_0] (the same weights as whisper.cpp model files)
+//   weight variants: [--dtypes fp32,fp16,q8,int8,uint8,q4,q4f16,bnb4|all] [--float16-io]
 //   config layouts: [--mel-filters] [--processor-config] [--legacy-generation] [--merges strings|pairs] [--added-tokens-json]
 import {parseArgs} from 'node:util'
-import {GGML_FTYPES, generateModel, PRESETS, type DecoderLayout, type GgmlFtype, type PresetName} from './index.js'
+import {
+  GENERATOR_DTYPES,
+  GGML_FTYPES,
+  generateModel,
+  isGeneratorDtype,
+  PRESETS,
+  type DecoderLayout,
+  type GgmlFtype,
+  type PresetName,
+} from './index.js'
 
 const usage = [
   'usage: make-model --out DIR [--preset mini|tiny-shaped|trained-mini] [--seed N] [--mel-bins 80|128] [--multilingual] [--layout merged|split]',
+  '  --dtypes LIST: weight variants to write from the same weights (fp32,fp16,q8,int8,uint8,q4,q4f16,bnb4 or all;',
+  "  default fp32); --float16-io: fp16 files take and give float16 (Optimum's fp16 export) instead of float32",
   '  config layouts: --mel-filters (preprocessor_config.json carries mel_filters), --processor-config (transformers 5:',
   '  processor_config.json instead of preprocessor_config.json), --legacy-generation (2022 generation_config.json),',
   '  --merges pairs (tokenizers >= 0.20), --added-tokens-json (added_tokens.json; tokenizer.json without timestamps)',
@@ -22,6 +34,8 @@ async function main(): Promise<void> {
       'mel-bins': {type: 'string', default: '80'},
       multilingual: {type: 'boolean', default: false},
       layout: {type: 'string', default: 'merged'},
+      dtypes: {type: 'string', default: 'fp32'},
+      'float16-io': {type: 'boolean', default: false},
       'mel-filters': {type: 'boolean', default: false},
       'processor-config': {type: 'boolean', default: false},
       'legacy-generation': {type: 'boolean', default: false},
@@ -48,6 +62,10 @@ async function main(): Promise<void> {
     if (!(GGML_FTYPES as readonly string[]).includes(t)) throw new Error(`--ggml takes ${GGML_FTYPES.join(', ')} (comma-separated)`)
   const logitGain = Number(values['logit-gain'])
   if (!(logitGain > 0)) throw new Error('--logit-gain must be a positive number')
+  const dtypes = values.dtypes === 'all' ? [...GENERATOR_DTYPES] : values.dtypes.split(',').map((d) => d.trim())
+  const unknown = dtypes.filter((d) => !isGeneratorDtype(d))
+  if (unknown.length > 0 || dtypes.length === 0)
+    throw new Error(`--dtypes: unknown ${unknown.join(', ') || '(empty)'}; use ${GENERATOR_DTYPES.join(',')} or all`)
   const seed = Number(values.seed)
   if (!Number.isInteger(seed)) throw new Error('--seed must be an integer')
   const started = performance.now()
@@ -58,6 +76,8 @@ async function main(): Promise<void> {
     melBins,
     multilingual: values.multilingual,
     layout: values.layout as DecoderLayout,
+    dtypes: dtypes.filter(isGeneratorDtype),
+    float16Io: values['float16-io'],
     layouts: {
       melFilters: values['mel-filters'],
       featureExtractor: values['processor-config'] ? 'processor' : 'preprocessor',

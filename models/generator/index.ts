@@ -6,7 +6,8 @@ import {configJson, generationConfigJson, preprocessorConfigJson} from './config
 import {buildDecoder, type DecoderKind} from './decoder-graph.js'
 import {buildEncoder} from './encoder-graph.js'
 import {ggmlFileName, ggmlWhisperModel} from './ggml-whisper.js'
-import {encodeModel} from './onnx-graph.js'
+import type {GraphBuilder} from './onnx-graph.js'
+import {encodeVariant, VARIANT_SUFFIX} from './variants.js'
 import {addedTokensJson, DEFAULT_LAYOUTS, legacyGenerationConfig, melFiltersPython, processorConfigJson} from './layouts.js'
 import {DEFAULT_OPTIONS, PRESETS, TRAINED_WEIGHTS, type GenerateOptions} from './presets.js'
 import {specialTokens} from './special-tokens.js'
@@ -14,6 +15,7 @@ import {tokenizerConfig, tokenizerJson} from './tokenizer-files.js'
 import {TrainedWeights} from './trained-weights.js'
 import {WeightFactory} from './weights.js'
 
+export {GENERATOR_DTYPES, VARIANT_SUFFIX, isGeneratorDtype, type GeneratorDtype} from './variants.js'
 export {DEFAULT_LAYOUTS, type ConfigLayouts} from './layouts.js'
 export {GGML_FTYPES, ggmlFileName, type GgmlFtype} from './ggml-whisper.js'
 export {trainedWeightsTag} from './trained-weights.js'
@@ -51,17 +53,22 @@ export async function generateModel(options: GenerateOptions): Promise<string> {
   await writeFile(path.join(out, 'tokenizer_config.json'), json(tokenizerConfig(special, tokenizerLayout)))
   if (layouts.addedTokensJson) await writeFile(path.join(out, 'added_tokens.json'), json(addedTokensJson(special)))
 
-  await writeFile(path.join(out, 'onnx', 'encoder_model.onnx'), encodeModel(buildEncoder(dims, o.melBins, weights)))
+  // Every variant comes from the same fp32 graphs, so they differ only by how they store the weights.
+  const dtypes = options.dtypes ?? ['fp32']
+  const variantOptions = {float16Io: options.float16Io}
+  const write = async (file: string, graph: ReturnType<GraphBuilder['build']>): Promise<void> => {
+    for (const dtype of dtypes)
+      await writeFile(path.join(out, 'onnx', `${file}${VARIANT_SUFFIX[dtype]}.onnx`), encodeVariant(graph, dtype, variantOptions))
+  }
+  await write('encoder_model', buildEncoder(dims, o.melBins, weights).build())
   const decoders: Array<[string, DecoderKind]> =
     o.layout === 'split'
       ? [
-          ['decoder_model.onnx', 'no-past'],
-          ['decoder_with_past_model.onnx', 'with-past'],
+          ['decoder_model', 'no-past'],
+          ['decoder_with_past_model', 'with-past'],
         ]
-      : [['decoder_model_merged.onnx', 'merged']]
-  for (const [file, kind] of decoders) {
-    await writeFile(path.join(out, 'onnx', file), encodeModel(buildDecoder(kind, dims, special.vocabSize, weights, o.logitGain)))
-  }
+      : [['decoder_model_merged', 'merged']]
+  for (const [file, kind] of decoders) await write(file, buildDecoder(kind, dims, special.vocabSize, weights, o.logitGain).build())
   for (const ftype of options.ggml ?? []) {
     await writeFile(
       path.join(out, ggmlFileName(ftype)),

@@ -1,6 +1,7 @@
 // Model sizes the generator knows, and the options record it accepts.
 import type {GgmlFtype} from './ggml-whisper.js'
 import type {ConfigLayouts} from './layouts.js'
+import type {GeneratorDtype} from './variants.js'
 
 export interface ModelDims {
   dModel: number
@@ -74,6 +75,10 @@ export interface GenerateOptions {
   multilingual?: boolean
   /** "merged" (decoder_model_merged.onnx, default) or "split" (decoder_model + decoder_with_past_model). */
   layout?: DecoderLayout
+  /** Weight variants to write, from the same weights (default ["fp32"]); see variants.ts. */
+  dtypes?: readonly GeneratorDtype[]
+  /** fp16 files with float16 inputs/outputs (Optimum's fp16 export) instead of float32 behind Casts. */
+  float16Io?: boolean
   /** Config-file layouts of older or newer exports (default: today's onnx-community files). */
   layouts?: Partial<ConfigLayouts>
   /**

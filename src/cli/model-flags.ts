@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {DEFAULT_MODEL, DTYPES, type Dtype} from '../engine/store/registry.js'
+import {DEFAULT_MODEL, DTYPES} from '../engine/store/registry.js'
 import {WhisperModel} from '../engine/model/whisper-model.js'
 import {resolveModelInfo} from '../engine/store/resolve-model.js'
 import {timed} from '../engine/timings.js'
@@ -12,7 +12,10 @@ export const modelFlags = {
     default: DEFAULT_MODEL,
     env: 'WHISPER_STREAM_MODEL',
   }),
-  dtype: Flags.string({summary: "Weight variant to load (default: the model's usual one, fp32 for tiny/base).", options: [...DTYPES]}),
+  dtype: Flags.string({
+    summary: `Weight variant: ${DTYPES.join(', ')}; or per part, encoder=DTYPE,decoder=DTYPE (default: the model's own choice).`,
+    helpValue: 'DTYPE|encoder=DTYPE,decoder=DTYPE',
+  }),
   threads: Flags.integer({summary: 'CPU threads for inference (0: onnxruntime decides).', default: 0, min: 0}),
 }
 
@@ -33,7 +36,6 @@ export interface ModelFlagValues {
 
 /** Finds (or downloads, with a progress bar on stderr) and loads the model the flags name. */
 export async function loadModelFromFlags(flags: ModelFlagValues, signal?: AbortSignal): Promise<WhisperModel> {
-  const dtype = flags.dtype as Dtype | undefined
-  const info = await timed('model resolve', () => resolveModelInfo(flags.model, {dtype, signal, onProgress: stderrProgress()}))
-  return timed('model load', () => WhisperModel.load(info.dir, {dtype: dtype ?? info.dtype ?? 'fp32', threads: flags.threads || undefined}))
+  const info = await timed('model resolve', () => resolveModelInfo(flags.model, {dtype: flags.dtype, signal, onProgress: stderrProgress()}))
+  return timed('model load', () => WhisperModel.load(info.dir, {dtype: info.dtype ?? 'fp32', threads: flags.threads || undefined}))
 }

@@ -184,12 +184,18 @@ export function pseudoRandomBytes(size: number, seed = 1): Buffer {
 }
 
 /** A small stand-in for a model repository in the ONNX layout, for the given dtype suffixes. */
-export function fakeModelFiles(options: {suffixes?: string[]; onnxBytes?: number; tokenizerConfig?: boolean; merged?: boolean} = {}) {
-  const {suffixes = [''], onnxBytes = 64_000, tokenizerConfig = true, merged = true} = options
+export function fakeModelFiles(
+  options: {suffixes?: string[]; onnxBytes?: number; tokenizerConfig?: boolean; merged?: boolean; processorConfig?: boolean} = {},
+) {
+  const {suffixes = [''], onnxBytes = 64_000, tokenizerConfig = true, merged = true, processorConfig = false} = options
+  const featureExtractor = {feature_size: 80, sampling_rate: 16000}
   const files: Record<string, string | Buffer> = {
     'config.json': JSON.stringify({model_type: 'whisper', num_mel_bins: 80}),
     'generation_config.json': JSON.stringify({decoder_start_token_id: 50257}),
-    'preprocessor_config.json': JSON.stringify({feature_size: 80, sampling_rate: 16000}),
+    // transformers 5 saves processor_config.json, the feature extractor nested, instead.
+    ...(processorConfig
+      ? {'processor_config.json': JSON.stringify({feature_extractor: featureExtractor})}
+      : {'preprocessor_config.json': JSON.stringify(featureExtractor)}),
     'tokenizer.json': JSON.stringify({model: {type: 'BPE'}}),
     'README.md': '# fake model\n',
   }

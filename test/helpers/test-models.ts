@@ -4,9 +4,24 @@ import {existsSync} from 'node:fs'
 import {rename, rm} from 'node:fs/promises'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {generateModel, GENERATOR_VERSION, TRAINED_WEIGHTS, trainedWeightsTag, type GenerateOptions} from '../../models/generator/index.js'
+import {
+  generateModel,
+  GENERATOR_DTYPES,
+  GENERATOR_VERSION,
+  TRAINED_WEIGHTS,
+  trainedWeightsTag,
+  type GenerateOptions,
+} from '../../models/generator/index.js'
 
-export type TestModelName = 'mini' | 'mini-split' | 'mini-multilingual-128' | 'tiny-shaped' | 'trained-mini'
+export type TestModelName =
+  | 'mini'
+  | 'mini-split'
+  | 'mini-multilingual-128'
+  | 'tiny-shaped'
+  | 'trained-mini'
+  | 'mini-variants'
+  | 'mini-multilingual-128-variants'
+  | 'mini-fp16-io'
 
 const SPECS: Record<TestModelName, Omit<GenerateOptions, 'out'>> = {
   mini: {preset: 'mini', seed: 1},
@@ -15,6 +30,11 @@ const SPECS: Record<TestModelName, Omit<GenerateOptions, 'out'>> = {
   'tiny-shaped': {preset: 'tiny-shaped', seed: 1},
   // Built from the committed weights in models/trained/ (never trained here).
   'trained-mini': {preset: 'trained-mini'},
+  // Every weight variant the hub publishes, from the weights of mini / mini-multilingual-128.
+  'mini-variants': {preset: 'mini', seed: 1, dtypes: GENERATOR_DTYPES},
+  'mini-multilingual-128-variants': {preset: 'mini', seed: 1, multilingual: true, melBins: 128, dtypes: GENERATOR_DTYPES},
+  // fp16 as Optimum exports it: float16 graph inputs and outputs.
+  'mini-fp16-io': {preset: 'mini', seed: 1, dtypes: ['fp16'], float16Io: true},
 }
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')

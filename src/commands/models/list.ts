@@ -1,4 +1,4 @@
-import {REGISTRY, approximateSize, type Dtype} from '../../engine/store/registry.js'
+import {REGISTRY, approximateSize, formatDtype, type Dtype} from '../../engine/store/registry.js'
 import {hubCacheDir, listCachedRepos} from '../../engine/store/hub-cache.js'
 import {formatBytes} from '../../ui/progress-bar.js'
 import {BaseCommand} from '../../cli/base-command.js'
@@ -9,14 +9,16 @@ export interface ModelListing {
   description?: string
   known: boolean
   downloaded: boolean
-  /** dtypes complete in the cached snapshot. */
+  /** dtypes complete (both parts) in the cached snapshot. */
   dtypes: Dtype[]
+  /** dtypes present per part: a per-part --dtype (encoder=…,decoder=…) can combine these. */
+  parts: {encoder: Dtype[]; decoder: Dtype[]}
   /** Bytes on disk when downloaded. */
   size: number
-  /** The dtype pulled when none is named, for known names. */
-  defaultDtype?: Dtype
+  /** The dtype pulled when none is named, for known names ("q8" or "encoder=fp32,decoder=q8"). */
+  defaultDtype?: string
   /** Approximate download size per published dtype, for known names. */
-  approximateSizes?: Partial<Record<Dtype, number>>
+  approximateSizes?: Record<string, number>
   path?: string
 }
 
@@ -42,9 +44,13 @@ export default class ModelsList extends BaseCommand {
         known: true,
         downloaded: Boolean(found && found.dtypes.length > 0),
         dtypes: found?.dtypes ?? [],
+        parts: found?.parts ?? {encoder: [], decoder: []},
         size: found?.size ?? 0,
-        defaultDtype: entry.defaultDtype,
-        approximateSizes: Object.fromEntries(entry.dtypes.map((dtype) => [dtype, approximateSize(entry, dtype)])),
+        defaultDtype: formatDtype(entry.defaultDtype),
+        approximateSizes: {
+          ...Object.fromEntries(entry.dtypes.map((dtype) => [dtype, approximateSize(entry, dtype)])),
+          [formatDtype(entry.defaultDtype)]: approximateSize(entry, entry.defaultDtype),
+        },
         path: found?.snapshot,
       }
     })
@@ -55,6 +61,7 @@ export default class ModelsList extends BaseCommand {
         known: false,
         downloaded: found.dtypes.length > 0,
         dtypes: found.dtypes,
+        parts: found.parts,
         size: found.size,
         path: found.snapshot,
       })
@@ -66,7 +73,7 @@ export default class ModelsList extends BaseCommand {
     const rows = models.map((model) => [
       model.name,
       model.repo,
-      model.dtypes.length > 0 ? model.dtypes.join(',') : model.size > 0 ? 'partial' : '-',
+      downloadedColumn(model),
       model.size > 0
         ? formatBytes(model.size)
         : model.defaultDtype
@@ -84,4 +91,15 @@ export default class ModelsList extends BaseCommand {
       )
     this.log(`\ncache: ${cache}`)
   }
+}
+
+/** Complete dtypes, then parts that only a per-part choice can use ("+ decoder q4"). */
+function downloadedColumn(model: ModelListing): string {
+  const extra = (['encoder', 'decoder'] as const)
+    .map((part) => [part, model.parts[part].filter((dtype) => !model.dtypes.includes(dtype))] as const)
+    .filter(([, dtypes]) => dtypes.length > 0)
+    .map(([part, dtypes]) => `+ ${part} ${dtypes.join(',')}`)
+  const complete = model.dtypes.join(',')
+  if (complete || extra.length > 0) return [complete, ...extra].filter(Boolean).join(' ')
+  return model.size > 0 ? 'partial' : '-'
 }

@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {DEFAULT_MODEL, DTYPES, type Dtype} from '../../engine/store/registry.js'
+import {DEFAULT_MODEL, DTYPES} from '../../engine/store/registry.js'
 import {resolveModelInfo} from '../../engine/store/resolve-model.js'
 import {BaseCommand} from '../../cli/base-command.js'
 
@@ -12,12 +12,15 @@ export default class ModelsPath extends BaseCommand {
     name: Args.string({description: 'Known name or Hugging Face repo id owner/name[@revision]', default: DEFAULT_MODEL}),
   }
   static override flags = {
-    dtype: Flags.string({description: 'Require the files of this precision', options: [...DTYPES]}),
+    dtype: Flags.string({
+      description: `Require the files of this variant: ${DTYPES.join(', ')}, or encoder=DTYPE,decoder=DTYPE`,
+      helpValue: 'DTYPE|encoder=DTYPE,decoder=DTYPE',
+    }),
   }
 
   async run(): Promise<string> {
     const {args, flags} = await this.parse(ModelsPath)
-    const {dir} = await resolveModelInfo(args.name, {dtype: flags.dtype as Dtype | undefined, offline: true})
+    const {dir} = await resolveModelInfo(args.name, {dtype: flags.dtype, offline: true})
     this.log(dir)
     return dir
   }

@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {DEFAULT_MODEL, DTYPES, type Dtype} from '../../engine/store/registry.js'
+import {DEFAULT_MODEL, DTYPES, formatDtype} from '../../engine/store/registry.js'
 import {formatBytes, stderrProgress} from '../../ui/progress-bar.js'
 import {pullModel, type ResolvedModel} from '../../engine/store/resolve-model.js'
 import {BaseCommand} from '../../cli/base-command.js'
@@ -20,14 +20,17 @@ export default class ModelsPull extends BaseCommand {
     }),
   }
   static override flags = {
-    dtype: Flags.string({description: "Weight precision to download (default: the model's own default)", options: [...DTYPES]}),
+    dtype: Flags.string({
+      description: `Weight variant to download: ${DTYPES.join(', ')}, or per part encoder=DTYPE,decoder=DTYPE (default: the model's own choice). Only the files it needs are fetched.`,
+      helpValue: 'DTYPE|encoder=DTYPE,decoder=DTYPE',
+    }),
     revision: Flags.string({description: 'Branch, tag or commit', default: 'main'}),
   }
 
   async run(): Promise<ResolvedModel> {
     const {args, flags} = await this.parse(ModelsPull)
     const result = await pullModel(args.name, {
-      dtype: flags.dtype as Dtype | undefined,
+      dtype: flags.dtype,
       revision: flags.revision,
       onProgress: this.jsonEnabled() ? undefined : stderrProgress(process.stderr),
     })
@@ -35,7 +38,7 @@ export default class ModelsPull extends BaseCommand {
       const fetched = result.files.filter((file) => !file.cached)
       const bytes = fetched.reduce((sum, file) => sum + file.size, 0)
       process.stderr.write(
-        `${args.name} (${result.dtype}) ready: ${fetched.length === 0 ? 'already in the cache' : `${fetched.length} file(s), ${formatBytes(bytes)} downloaded`}\n`,
+        `${args.name} (${result.dtype ? formatDtype(result.dtype) : 'fp32'}) ready: ${fetched.length === 0 ? 'already in the cache' : `${fetched.length} file(s), ${formatBytes(bytes)} downloaded`}\n`,
       )
       this.log(result.dir)
     }

@@ -1,15 +1,16 @@
 import {access} from 'node:fs/promises'
 import {join} from 'node:path'
-import {DTYPE_SUFFIX, type Dtype} from '../store/registry.js'
+import {DTYPE_SUFFIX, formatDtype, partsOf, type Dtype, type DtypeChoice, type DtypeParts} from '../store/registry.js'
 import {WhisperStreamError} from '../errors.js'
 
-export type {Dtype}
+export type {Dtype, DtypeChoice, DtypeParts}
 
 export type DecoderFiles = {layout: 'merged'; merged: string} | {layout: 'split'; decoder: string; decoderWithPast: string}
 
 export interface ModelFiles {
   dir: string
-  dtype: Dtype
+  /** The variant of each part. */
+  dtype: DtypeParts
   encoder: string
   decoder: DecoderFiles
 }
@@ -20,18 +21,18 @@ const exists = async (path: string): Promise<boolean> =>
     () => false,
   )
 
-/** Finds the ONNX files of one dtype: a merged decoder, or the split pair older exports have. */
-export async function findModelFiles(dir: string, dtype: Dtype): Promise<ModelFiles> {
-  const suffix = DTYPE_SUFFIX[dtype]
-  const onnx = (name: string): string => join(dir, 'onnx', `${name}${suffix}.onnx`)
-  const encoder = onnx('encoder_model')
-  const merged = onnx('decoder_model_merged')
-  const decoder = onnx('decoder_model')
-  const decoderWithPast = onnx('decoder_with_past_model')
+/** Finds the ONNX files of a choice: a merged decoder, or the split pair older exports have. */
+export async function findModelFiles(dir: string, choice: DtypeChoice): Promise<ModelFiles> {
+  const dtype = partsOf(choice)
+  const onnx = (name: string, part: Dtype): string => join(dir, 'onnx', `${name}${DTYPE_SUFFIX[part]}.onnx`)
+  const encoder = onnx('encoder_model', dtype.encoder)
+  const merged = onnx('decoder_model_merged', dtype.decoder)
+  const decoder = onnx('decoder_model', dtype.decoder)
+  const decoderWithPast = onnx('decoder_with_past_model', dtype.decoder)
   const missing = (file: string): WhisperStreamError =>
     new WhisperStreamError('model-missing', `model file missing: ${file}`, {
-      hint: `this model has no ${dtype} variant here; use another dtype or pull this one`,
-      details: {reason: 'dtype-missing', dtype},
+      hint: `this model has no ${formatDtype(choice)} variant here; use another dtype or pull this one`,
+      details: {reason: 'dtype-missing', dtype: formatDtype(choice)},
     })
   if (!(await exists(encoder))) throw missing(encoder)
   if (await exists(merged)) return {dir, dtype, encoder, decoder: {layout: 'merged', merged}}

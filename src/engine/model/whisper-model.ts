@@ -1,18 +1,19 @@
 import {basename} from 'node:path'
 import {WhisperStreamError} from '../errors.js'
-import {float32ToHalf} from '../runtime/float16.js'
+import {float32ToHalf, halfToFloat32} from '../runtime/float16.js'
 import {createSession, inputType, Tensor, type Session} from '../runtime/onnx.js'
 import {timed} from '../timings.js'
 import type {PreprocessorConfig} from '../features/preprocessor-config.js'
 import {readFeatureExtractorConfig} from './feature-extractor-file.js'
 import type {DecoderSessions, DecoderShape} from '../decode/decoder-runner.js'
-import {findModelFiles, type Dtype, type ModelFiles} from './model-files.js'
+import {findModelFiles, type DtypeChoice, type ModelFiles} from './model-files.js'
 import {parseGenerationConfig, parseWhisperConfig, readJsonFile, type GenerationConfig, type WhisperConfig} from './model-config.js'
 import {readSpecialTokens, type SpecialTokens} from './special-tokens.js'
 import {WhisperTokenizer} from './tokenizer.js'
 
 export interface LoadOptions {
-  dtype?: Dtype
+  /** One variant for both parts, or one each (default fp32). */
+  dtype?: DtypeChoice
   threads?: number
 }
 
@@ -110,7 +111,18 @@ export class WhisperModel {
 
   async encode(features: Tensor): Promise<Tensor> {
     const out = await this.encoder.run({input_features: features}, ['last_hidden_state'])
-    return out['last_hidden_state']!
+    const hidden = out['last_hidden_state']!
+    // Per-part dtypes can pair an encoder that outputs float16 (Optimum's fp16 export) with a
+    // decoder that takes float32, or the reverse: convert once per window, never per token.
+    const wanted = inputType(this.#firstDecoder, 'encoder_hidden_states')
+    if (hidden.type === wanted) return hidden
+    return hidden.type === 'float16'
+      ? new Tensor('float32', halfToFloat32(hidden.data as Uint16Array, new Float32Array(hidden.size)), hidden.dims)
+      : new Tensor('float16', float32ToHalf(hidden.data as Float32Array, new Uint16Array(hidden.size)), hidden.dims)
+  }
+
+  get #firstDecoder(): Session {
+    return this.decoderSessions.layout === 'merged' ? this.decoderSessions.merged : this.decoderSessions.decoder
   }
 
   async release(): Promise<void> {

@@ -2,7 +2,16 @@ import {constants} from 'node:fs'
 import * as fs from 'node:fs/promises'
 import {homedir} from 'node:os'
 import * as path from 'node:path'
-import {DTYPES, filesForDtype, findEntryByRepo, type Dtype} from './registry.js'
+import {
+  decoderFiles,
+  DTYPES,
+  encoderFiles,
+  filesForDtype,
+  findEntryByRepo,
+  type Dtype,
+  type DtypeChoice,
+  type ModelFile,
+} from './registry.js'
 import {WhisperStreamError} from '../errors.js'
 
 /**
@@ -98,8 +107,10 @@ export const isMarkedMissing = async (cache: string, repo: string, commit: strin
   exists(within(repoDir(cache, repo), '.no_exist', commit, file))
 
 /** Does the snapshot hold everything `dtype` needs (following symlinks to existing blobs)? */
-export async function hasDtype(dir: string, dtype: Dtype): Promise<boolean> {
-  for (const file of filesForDtype(dtype)) {
+export const hasDtype = (dir: string, dtype: DtypeChoice): Promise<boolean> => hasFiles(dir, filesForDtype(dtype))
+
+async function hasFiles(dir: string, files: ModelFile[]): Promise<boolean> {
+  for (const file of files) {
     if (file.optional || (await exists(path.join(dir, file.path)))) continue
     if (file.fallback && (await Promise.all(file.fallback.map((f) => exists(path.join(dir, f))))).every(Boolean)) continue
     return false
@@ -107,10 +118,22 @@ export async function hasDtype(dir: string, dtype: Dtype): Promise<boolean> {
   return true
 }
 
+/** The dtypes complete for both parts. */
 export async function dtypesIn(dir: string): Promise<Dtype[]> {
   const found: Dtype[] = []
   for (const dtype of DTYPES) if (await hasDtype(dir, dtype)) found.push(dtype)
   return found
+}
+
+/** The dtypes present per part (a per-part choice can mix any encoder with any decoder). */
+export async function partsIn(dir: string): Promise<{encoder: Dtype[]; decoder: Dtype[]}> {
+  const encoder: Dtype[] = []
+  const decoder: Dtype[] = []
+  for (const dtype of DTYPES) {
+    if (await hasFiles(dir, encoderFiles(dtype))) encoder.push(dtype)
+    if (await hasFiles(dir, decoderFiles(dtype))) decoder.push(dtype)
+  }
+  return {encoder, decoder}
 }
 
 async function sizeOfDir(dir: string): Promise<number> {
@@ -134,7 +157,10 @@ export interface CachedRepo {
   /** The snapshot that refs/main names, else the newest. */
   snapshot?: string
   commit?: string
+  /** dtypes complete for both parts. */
   dtypes: Dtype[]
+  /** dtypes present per part (what a per-part --dtype can combine). */
+  parts: {encoder: Dtype[]; decoder: Dtype[]}
 }
 
 /** Every model repository in the cache, whoever downloaded it. */
@@ -164,6 +190,7 @@ export async function listCachedRepos(cache: string): Promise<CachedRepo[]> {
       snapshot,
       commit,
       dtypes: snapshot ? await dtypesIn(snapshot) : [],
+      parts: snapshot ? await partsIn(snapshot) : {encoder: [], decoder: []},
     })
   }
   return repos.sort((a, b) => a.repo.localeCompare(b.repo))

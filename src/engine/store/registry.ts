@@ -5,13 +5,63 @@
  * what is downloaded is always checked against the hub's own sizes and hashes.
  */
 
-export const DTYPES = ['fp32', 'fp16', 'q8', 'q4'] as const
+/** The weight variants onnx-community publishes for Whisper (transformers.js's dtype names). */
+export const DTYPES = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'] as const
 export type Dtype = (typeof DTYPES)[number]
 
 /** The file-name suffix each dtype uses in the onnx/ folder (transformers.js convention). */
-export const DTYPE_SUFFIX: Record<Dtype, string> = {fp32: '', fp16: '_fp16', q8: '_quantized', q4: '_q4'}
+export const DTYPE_SUFFIX: Record<Dtype, string> = {
+  fp32: '',
+  fp16: '_fp16',
+  q8: '_quantized',
+  int8: '_int8',
+  uint8: '_uint8',
+  q4: '_q4',
+  q4f16: '_q4f16',
+  bnb4: '_bnb4',
+}
 
 export const isDtype = (value: unknown): value is Dtype => typeof value === 'string' && (DTYPES as readonly string[]).includes(value)
+
+/** A variant per part, as transformers.js takes `dtype: {encoder_model: …, decoder_model_merged: …}`. */
+export interface DtypeParts {
+  encoder: Dtype
+  decoder: Dtype
+}
+
+/** One dtype for both parts, or one each. */
+export type DtypeChoice = Dtype | DtypeParts
+
+export const partsOf = (choice: DtypeChoice): DtypeParts => (typeof choice === 'string' ? {encoder: choice, decoder: choice} : choice)
+
+/** "q8", or "encoder=fp32,decoder=q8" when the parts differ (the form parseDtypeChoice reads). */
+export function formatDtype(choice: DtypeChoice): string {
+  const {encoder, decoder} = partsOf(choice)
+  return encoder === decoder ? encoder : `encoder=${encoder},decoder=${decoder}`
+}
+
+export const sameDtype = (a: DtypeChoice, b: DtypeChoice): boolean => formatDtype(a) === formatDtype(b)
+
+/**
+ * Reads "q8", or per part "encoder=fp32,decoder=q4" (either part alone takes the other from
+ * `fallback`, the model's default). Throws an Error whose message names the bad piece.
+ */
+export function parseDtypeChoice(text: string, fallback: DtypeChoice = 'fp32'): DtypeChoice {
+  const value = text.trim()
+  if (isDtype(value)) return value
+  const parts = {...partsOf(fallback)}
+  const seen = new Set<string>()
+  for (const piece of value.split(',')) {
+    const match = /^\s*(encoder|decoder)\s*=\s*(\S+?)\s*$/.exec(piece)
+    if (!match) throw new Error(`dtype "${value}": expected one of ${DTYPES.join(', ')}, or encoder=DTYPE,decoder=DTYPE`)
+    const [, part, dtype] = match as unknown as [string, 'encoder' | 'decoder', string]
+    if (seen.has(part)) throw new Error(`dtype "${value}": ${part} is given twice`)
+    if (!isDtype(dtype)) throw new Error(`dtype "${value}": unknown ${part} dtype "${dtype}"; use one of ${DTYPES.join(', ')}`)
+    seen.add(part)
+    parts[part] = dtype
+  }
+  return parts.encoder === parts.decoder ? parts.encoder : parts
+}
 
 export interface ModelFile {
   path: string
@@ -28,7 +78,8 @@ export interface RegistryEntry {
   /** Parameters, in millions: the basis of the approximate sizes. */
   paramsM: number
   dtypes: readonly Dtype[]
-  defaultDtype: Dtype
+  /** What loads when no --dtype is given (chosen from the bench, see README "Weight variants"). */
+  defaultDtype: DtypeChoice
   englishOnly: boolean
 }
 
@@ -148,14 +199,23 @@ export const COMMON_FILES: readonly ModelFile[] = [
   {path: 'added_tokens.json', optional: true},
 ]
 
-/** Exactly the files one dtype needs, in download order (small files first). */
-export function filesForDtype(dtype: Dtype): ModelFile[] {
+/** Exactly the files a choice needs, in download order (small files first). */
+export function filesForDtype(choice: DtypeChoice): ModelFile[] {
+  return [...COMMON_FILES, ...encoderFiles(partsOf(choice).encoder), ...decoderFiles(partsOf(choice).decoder)]
+}
+
+export function encoderFiles(dtype: Dtype): ModelFile[] {
   const suffix = DTYPE_SUFFIX[dtype]
   return [
-    ...COMMON_FILES,
     {path: `onnx/encoder_model${suffix}.onnx`},
     // Graphs over 2 GB (large models in fp32) keep their weights in an external data file.
     {path: `onnx/encoder_model${suffix}.onnx_data`, optional: true},
+  ]
+}
+
+export function decoderFiles(dtype: Dtype): ModelFile[] {
+  const suffix = DTYPE_SUFFIX[dtype]
+  return [
     {
       path: `onnx/decoder_model_merged${suffix}.onnx`,
       fallback: [`onnx/decoder_model${suffix}.onnx`, `onnx/decoder_with_past_model${suffix}.onnx`],
@@ -163,8 +223,11 @@ export function filesForDtype(dtype: Dtype): ModelFile[] {
   ]
 }
 
-const BYTES_PER_PARAM: Record<Dtype, number> = {fp32: 4, fp16: 2, q8: 1.05, q4: 0.7}
+/** Bytes per parameter of each variant's files; 4-bit decoders keep the embedding in float. */
+const BYTES_PER_PARAM: Record<Dtype, number> = {fp32: 4, fp16: 2, q8: 1.05, int8: 1.05, uint8: 1.05, q4: 2.2, q4f16: 1.3, bnb4: 2.2}
 
 /** Approximate download size in bytes (weights dominate; the merged decoder adds ~10%). */
-export const approximateSize = (entry: RegistryEntry, dtype: Dtype): number =>
-  Math.round(entry.paramsM * 1e6 * BYTES_PER_PARAM[dtype] * 1.1)
+export const approximateSize = (entry: RegistryEntry, choice: DtypeChoice): number => {
+  const {encoder, decoder} = partsOf(choice)
+  return Math.round(entry.paramsM * 1e6 * ((BYTES_PER_PARAM[encoder] + BYTES_PER_PARAM[decoder]) / 2) * 1.1)
+}

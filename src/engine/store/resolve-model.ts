@@ -1,7 +1,17 @@
 import * as fs from 'node:fs/promises'
 import {homedir} from 'node:os'
 import * as path from 'node:path'
-import {DEFAULT_MODEL, filesForDtype, isDtype, type Dtype, type ModelFile} from './registry.js'
+import {
+  DEFAULT_MODEL,
+  filesForDtype,
+  formatDtype,
+  parseDtypeChoice,
+  partsOf,
+  sameDtype,
+  type DtypeChoice,
+  type DtypeParts,
+  type ModelFile,
+} from './registry.js'
 import {WhisperStreamError} from '../errors.js'
 import {downloadBlob, type ProgressListener} from './download.js'
 import * as cache from './hub-cache.js'
@@ -14,7 +24,8 @@ import {parseModelName, type ModelRef} from './repo-id.js'
  */
 
 export interface StoreOptions {
-  dtype?: Dtype
+  /** A dtype for both parts or one each; text ("q8", "encoder=fp32,decoder=q4") is parsed. */
+  dtype?: DtypeParts | string
   /** Branch, tag or commit; `NAME@revision` works too. Default: main. */
   revision?: string
   /** Never touch the network. Default: HF_HUB_OFFLINE. */
@@ -35,25 +46,33 @@ export interface ResolvedModel {
   repo?: string
   commit?: string
   /** The dtype asked for, else the one found complete (fp32 first); undefined if a local directory has none complete. */
-  dtype?: Dtype
+  dtype?: DtypeChoice
   files: {path: string; size: number; cached: boolean}[]
 }
 
 const looksLikePath = (value: string): boolean =>
   value.startsWith('.') || value.startsWith('~') || path.isAbsolute(value) || value.includes('\\') || value.split('/').length > 2
 
-function offlineError(ref: ModelRef, dtype: Dtype | undefined, why: string): WhisperStreamError {
-  const nonDefault = dtype && dtype !== (ref.entry?.defaultDtype ?? 'fp32') ? dtype : undefined
-  return new WhisperStreamError('model-missing', `Model ${ref.name}${dtype ? ` (${dtype})` : ''} is not in the cache and ${why}`, {
-    hint: `pull ${ref.name}${nonDefault ? ` (${nonDefault})` : ''} while online`,
-    details: {reason: 'not-cached', model: ref.name, dtype: nonDefault},
-  })
+function offlineError(ref: ModelRef, dtype: DtypeChoice | undefined, why: string): WhisperStreamError {
+  const nonDefault = dtype && !sameDtype(dtype, ref.entry?.defaultDtype ?? 'fp32') ? formatDtype(dtype) : undefined
+  return new WhisperStreamError(
+    'model-missing',
+    `Model ${ref.name}${dtype ? ` (${formatDtype(dtype)})` : ''} is not in the cache and ${why}`,
+    {
+      hint: `pull ${ref.name}${nonDefault ? ` (${nonDefault})` : ''} while online`,
+      details: {reason: 'not-cached', model: ref.name, dtype: nonDefault},
+    },
+  )
 }
 
-const checkDtype = (dtype: unknown): Dtype | undefined => {
-  if (dtype === undefined) return undefined
-  if (!isDtype(dtype)) throw new WhisperStreamError('usage', `Unknown dtype "${String(dtype)}"`, {hint: 'use fp32, fp16, q8 or q4'})
-  return dtype
+/** A choice as given, or parsed from text; a missing part takes the model's default. */
+function checkDtype(dtype: DtypeParts | string | undefined, fallback?: DtypeChoice): DtypeChoice | undefined {
+  if (dtype === undefined || typeof dtype === 'object') return dtype
+  try {
+    return parseDtypeChoice(dtype, fallback)
+  } catch (error) {
+    throw new WhisperStreamError('usage', (error as Error).message, {hint: 'for example q8, or encoder=fp32,decoder=q8'})
+  }
 }
 
 /** A model already in the cache, complete for `dtype` (or for any dtype, preferring the default). */
@@ -66,8 +85,8 @@ export async function findCachedModel(
   const commit = await cache.readRef(cacheDir, ref.repo, ref.revision)
   if (!commit) return undefined
   const dir = cache.snapshotDir(cacheDir, ref.repo, commit)
-  const dtype = checkDtype(options.dtype)
-  const candidates: Dtype[] = dtype ? [dtype] : [ref.entry?.defaultDtype ?? 'fp32', ...(await cache.dtypesIn(dir))]
+  const dtype = checkDtype(options.dtype, ref.entry?.defaultDtype)
+  const candidates: DtypeChoice[] = dtype ? [dtype] : [ref.entry?.defaultDtype ?? 'fp32', ...(await cache.dtypesIn(dir))]
   for (const candidate of candidates) if (await cache.hasDtype(dir, candidate)) return {dir, commit, dtype: candidate, repo: ref.repo}
   return undefined
 }
@@ -75,7 +94,7 @@ export async function findCachedModel(
 /** Downloads what `dtype` needs into the cache (files already there are not fetched again). */
 export async function pullModel(name: string, options: StoreOptions = {}): Promise<ResolvedModel> {
   const ref = parseModelName(name || DEFAULT_MODEL, options.revision)
-  const dtype = checkDtype(options.dtype) ?? ref.entry?.defaultDtype ?? 'fp32'
+  const dtype = checkDtype(options.dtype, ref.entry?.defaultDtype) ?? ref.entry?.defaultDtype ?? 'fp32'
   const cacheDir = options.cacheDir ?? cache.hubCacheDir(options.env)
   const client = options.client ?? new HubClient(hubSettings(options.env))
   if (options.offline ?? client.settings.offline) {
@@ -101,7 +120,7 @@ export async function pullModel(name: string, options: StoreOptions = {}): Promi
         throw new WhisperStreamError(
           'not-found',
           `${ref.repo} has no ${file.path}`,
-          ref.entry && !ref.entry.dtypes.includes(dtype)
+          ref.entry && ![partsOf(dtype).encoder, partsOf(dtype).decoder].every((d) => ref.entry!.dtypes.includes(d))
             ? {hint: `${ref.name} is published as ${ref.entry.dtypes.join(', ')}`}
             : {hint: 'try another dtype', details: {reason: 'dtype-unavailable'}},
         )
@@ -155,7 +174,7 @@ export async function resolveModelInfo(nameOrPath: string | undefined, options: 
   const stat = await fs.stat(local).catch(() => undefined)
   if (stat?.isDirectory()) {
     const dir = path.resolve(local)
-    return {dir, source: 'local', dtype: checkDtype(options.dtype) ?? (await cache.dtypesIn(dir))[0], files: []}
+    return {dir, source: 'local', dtype: checkDtype(options.dtype, 'fp32') ?? (await cache.dtypesIn(dir))[0], files: []}
   }
   if (looksLikePath(input))
     throw new WhisperStreamError('model-missing', `No model directory at ${input}`, {
@@ -166,7 +185,8 @@ export async function resolveModelInfo(nameOrPath: string | undefined, options: 
   const found = await findCachedModel(ref, {dtype: options.dtype, cacheDir})
   if (found) return {dir: found.dir, source: 'cache', repo: ref.repo, commit: found.commit, dtype: found.dtype, files: []}
   const client = options.client ?? new HubClient(hubSettings(options.env))
-  if (options.offline ?? client.settings.offline) throw offlineError(ref, checkDtype(options.dtype), 'offline mode is on')
+  if (options.offline ?? client.settings.offline)
+    throw offlineError(ref, checkDtype(options.dtype, ref.entry?.defaultDtype), 'offline mode is on')
   return pullModel(input, {...options, cacheDir, client})
 }
 

@@ -6,6 +6,7 @@ import {Writable} from 'node:stream'
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import {downloadBlob, type ProgressEvent} from '../../../src/engine/store/download.js'
 import {HubClient} from '../../../src/engine/store/hub-client.js'
+import {listCachedRepos} from '../../../src/engine/store/hub-cache.js'
 import {pullModel, resolveModel, resolveModelInfo} from '../../../src/engine/store/resolve-model.js'
 import {fakeModelFiles, startFakeHub, type FakeHub} from '../../helpers/fake-hub.js'
 
@@ -25,6 +26,8 @@ beforeAll(async () => {
   hub = await startFakeHub({root: path.join(work, 'hub')})
   hub.addRepo(REPO, fakeModelFiles({suffixes: ['', '_quantized']}))
   hub.addRepo('someone/unmerged', fakeModelFiles({merged: false, tokenizerConfig: false}))
+  hub.addRepo('someone/variants', fakeModelFiles({suffixes: ['', '_fp16', '_quantized', '_int8', '_uint8', '_q4', '_q4f16', '_bnb4']}))
+  hub.addRepo('someone/transformers5', fakeModelFiles({processorConfig: true}))
 })
 afterAll(async () => {
   await hub.close()
@@ -145,6 +148,66 @@ describe('pull into the hub cache', () => {
     expect(result.files.map((f) => f.path)).toContain('onnx/decoder_with_past_model.onnx')
     expect(fs.existsSync(path.join(cache, 'models--someone--unmerged', '.no_exist', result.commit!, 'tokenizer_config.json'))).toBe(true)
     expect(await resolveModel('someone/unmerged', {cacheDir: cache, client: client({offline: true})})).toBe(result.dir)
+  })
+
+  it('a per-part dtype fetches exactly the encoder and decoder it names', async () => {
+    const result = await pullModel('someone/variants', {dtype: 'encoder=fp32,decoder=q4', cacheDir: cache, client: client()})
+    expect(result.dtype).toEqual({encoder: 'fp32', decoder: 'q4'})
+    expect(
+      result.files
+        .map((f) => f.path)
+        .filter((p) => p.startsWith('onnx/'))
+        .sort(),
+    ).toEqual(['onnx/decoder_model_merged_q4.onnx', 'onnx/encoder_model.onnx'])
+    const again = await resolveModelInfo('someone/variants', {
+      dtype: 'encoder=fp32,decoder=q4',
+      cacheDir: cache,
+      client: client({offline: true}),
+    })
+    expect(again).toMatchObject({source: 'cache', dir: result.dir})
+    // Neither part alone is a complete variant; a plain q4 is not in the cache.
+    await expect(
+      resolveModelInfo('someone/variants', {dtype: 'q4', cacheDir: cache, client: client({offline: true})}),
+    ).rejects.toMatchObject({code: 'model-missing'})
+    const repos = await listCachedRepos(cache)
+    expect(repos.find((r) => r.repo === 'someone/variants')).toMatchObject({dtypes: [], parts: {encoder: ['fp32'], decoder: ['q4']}})
+  })
+
+  it('every published variant pulls by its transformers.js name', async () => {
+    const suffixes = {fp16: '_fp16', q8: '_quantized', int8: '_int8', uint8: '_uint8', q4: '_q4', q4f16: '_q4f16', bnb4: '_bnb4'}
+    for (const [dtype, suffix] of Object.entries(suffixes)) {
+      const result = await pullModel('someone/variants', {dtype, cacheDir: cache, client: client()})
+      expect(
+        result.files
+          .map((f) => f.path)
+          .filter((p) => p.startsWith('onnx/'))
+          .sort(),
+      ).toEqual([`onnx/decoder_model_merged${suffix}.onnx`, `onnx/encoder_model${suffix}.onnx`])
+    }
+    const repo = (await listCachedRepos(cache)).find((r) => r.repo === 'someone/variants')!
+    expect(repo.dtypes).toEqual(['fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'])
+  })
+
+  it('a bad dtype is one usage line naming the bad piece', async () => {
+    await expect(pullModel('someone/variants', {dtype: 'q3', cacheDir: cache, client: client()})).rejects.toMatchObject({
+      code: 'usage',
+      message: expect.stringMatching(/q3/),
+    })
+    await expect(
+      pullModel('someone/variants', {dtype: 'encoder=fp32,decoder=q5', cacheDir: cache, client: client()}),
+    ).rejects.toMatchObject({
+      code: 'usage',
+      message: expect.stringMatching(/decoder dtype "q5"/),
+    })
+    expect(hub.requests).toHaveLength(0)
+  })
+
+  it('a transformers 5 repository: processor_config.json instead of preprocessor_config.json', async () => {
+    const result = await pullModel('someone/transformers5', {cacheDir: cache, client: client()})
+    const paths = result.files.map((f) => f.path)
+    expect(paths).toContain('processor_config.json')
+    expect(paths).not.toContain('preprocessor_config.json')
+    expect(await resolveModel('someone/transformers5', {cacheDir: cache, client: client({offline: true})})).toBe(result.dir)
   })
 
   it('offline: no request reaches the server', async () => {
