@@ -61,6 +61,9 @@ async function ourTokens(
 ): Promise<number[]> {
   // transformers.js applies neither the max-initial-timestamp nor the monotonic rule; match it here.
   const transcriber = new WindowTranscriber(model, {
+    // Greedy only: no temperature fallback, no thresholds (transformers.js's generate has neither).
+    temperatures: [0],
+    thresholds: {compressionRatio: undefined, logprob: undefined, noSpeech: undefined},
     timestamps,
     cache,
     language,
