@@ -7,7 +7,7 @@ import {readFile} from 'node:fs/promises'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {WebSocket} from 'ws'
-import {openAudio} from '../src/engine/audio/decode.js'
+import {openAudio} from '../src/engine/audio/open-audio.js'
 import {concat} from './audio.js'
 
 export interface ServeLoadOptions {

@@ -5,7 +5,7 @@ import {decodingFlags, loadModelFromFlags, modelFlags} from '../cli/model-flags.
 import {abortOnSignals, signalExitCode} from '../cli/signals.js'
 import {streamFlags, streamSettings} from '../cli/stream-flags.js'
 import {subtitleFlags, subtitleOptions} from '../cli/subtitle-flags.js'
-import {checkFile, openAudio, type AudioStream} from '../engine/audio/decode.js'
+import {checkFile, openAudio, type AudioStream} from '../engine/audio/open-audio.js'
 import type {Task} from '../engine/decode/window-transcriber.js'
 import {Engine, feedStreamer} from '../engine/engine.js'
 import {mark} from '../engine/timings.js'

@@ -3,7 +3,7 @@
 export * from './errors.js'
 export * from './events.js'
 export {Engine, feedStreamer, type FileSettings, type FileTranscription, type StreamSettings} from './engine.js'
-export {openAudio, type AudioEnd, type AudioEndReason, type AudioInputOptions, type AudioStream} from './audio/decode.js'
+export {openAudio, type AudioEnd, type AudioEndReason, type AudioInputOptions, type AudioStream} from './audio/open-audio.js'
 export type {LoadOptions} from './model/whisper-model.js'
 export type {DecodingOptions, InferenceGate, Task} from './decode/window-transcriber.js'
 export type {LongFormOptions} from './decode/long-form.js'

@@ -1,5 +1,5 @@
 import {PassThrough} from 'node:stream'
-import {openAudio, type AudioStream} from '../engine/audio/decode.js'
+import {openAudio, type AudioStream} from '../engine/audio/open-audio.js'
 import {ChunkAssembler} from '../engine/audio/pcm.js'
 import {isWhisperStreamError} from '../engine/errors.js'
 import {clientMessage} from './error-wording.js'

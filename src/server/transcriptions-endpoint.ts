@@ -1,5 +1,5 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
-import {openAudio} from '../engine/audio/decode.js'
+import {openAudio} from '../engine/audio/open-audio.js'
 import type {Engine} from '../engine/engine.js'
 import {isWhisperStreamError} from '../engine/errors.js'
 import {clientMessage} from './error-wording.js'

@@ -9,7 +9,7 @@ import {fileURLToPath} from 'node:url'
 
 import {execa} from 'execa'
 
-import {openAudio} from '../../src/engine/audio/decode.js'
+import {openAudio} from '../../src/engine/audio/open-audio.js'
 import {encodeWav} from '../../src/engine/audio/wav.js'
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..')

@@ -1,7 +1,7 @@
 import {execFile} from 'node:child_process'
 
 import {WhisperStreamError} from '../errors.js'
-import {openAudio, type AudioEnd} from './decode.js'
+import {openAudio, type AudioEnd} from './open-audio.js'
 import {resolveFfmpeg} from './ffmpeg-path.js'
 
 /** One ffmpeg input: `-f inputFormat -i input`. */

@@ -2,7 +2,7 @@ import {createRequire} from 'node:module'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {openAudio} from '../../../src/engine/audio/decode.js'
+import {openAudio} from '../../../src/engine/audio/open-audio.js'
 import {clearFfmpegCache, FFMPEG_ENV, resolveFfmpeg} from '../../../src/engine/audio/ffmpeg-path.js'
 import {WhisperStreamError} from '../../../src/engine/errors.js'
 import {sine} from '../../helpers/audio-fixtures.js'

@@ -1,12 +1,12 @@
 import {describe, expect, it} from 'vitest'
 
-import {openAudio} from '../../../src/engine/audio/decode.js'
+import {openAudio} from '../../../src/engine/audio/open-audio.js'
 
 const MB = 1024 * 1024
 
 describe('memory', () => {
   it('decoding 20 minutes of audio keeps RSS growth bounded', async () => {
-    // Warm up: load modules, fluent-ffmpeg's capability probe, the first ffmpeg run.
+    // Warm up: load modules, the ffmpeg lookup, the first ffmpeg run.
     for await (const _ of openAudio({input: 'sine=duration=1', inputFormat: 'lavfi'})) {
       // drain
     }

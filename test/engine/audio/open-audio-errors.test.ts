@@ -3,7 +3,7 @@ import {Readable} from 'node:stream'
 
 import {describe, expect, it} from 'vitest'
 
-import {openAudio, type AudioInputOptions} from '../../../src/engine/audio/decode.js'
+import {openAudio, type AudioInputOptions} from '../../../src/engine/audio/open-audio.js'
 import {WhisperStreamError} from '../../../src/engine/errors.js'
 import {fixture} from '../../helpers/audio-fixtures.js'
 
@@ -74,6 +74,23 @@ describe('openAudio errors', () => {
   it('a bad device/filter name → input-undecodable', async () => {
     const error = await failure({input: 'no_such_filter=x=1', inputFormat: 'lavfi'})
     expect(error.code).toBe('input-undecodable')
+  })
+
+  it('an input format this ffmpeg lacks → input-undecodable, saying so', async () => {
+    const error = await failure({input: 'default', inputFormat: 'no_such_format'})
+    expect(error.code).toBe('input-undecodable')
+    expect(error.message).toMatch(/^cannot open no_such_format input 'default': .*no_such_format/)
+    expect(error.details).toEqual({reason: 'ffmpeg-lacks-format'})
+  })
+
+  it('a byte stream that fails mid-way → input-missing with its error', async () => {
+    const input = new Readable({read() {}})
+    input.push(Buffer.alloc(4096))
+    // Once ffmpeg is being fed, the source breaks.
+    input.once('data', () => setImmediate(() => input.destroy(new Error('connection reset'))))
+    const error = await failure({input})
+    expect(error.code).toBe('input-missing')
+    expect(error.message).toBe('cannot read stdin: connection reset')
   })
 
   it('ffmpeg killed from outside → ffmpeg-failed', async () => {

@@ -2,7 +2,7 @@ import {createReadStream} from 'node:fs'
 
 import {describe, expect, it} from 'vitest'
 
-import {openAudio} from '../../../src/engine/audio/decode.js'
+import {openAudio} from '../../../src/engine/audio/open-audio.js'
 import {fixture, readPcm, sine, type FixtureKind} from '../../helpers/audio-fixtures.js'
 
 const RATE = 16_000
