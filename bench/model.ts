@@ -30,18 +30,32 @@ async function loadGenerator(): Promise<typeof import('../models/generator/index
   }
 }
 
-export async function generatedModel(preset: PresetName = 'tiny-shaped', onStatus?: (line: string) => void): Promise<BenchModel> {
+/** The same weights again with whisper.cpp files beside them (scenario whispercpp); the gain keeps greedy tokens (README). */
+const WHISPER_CPP = {ggml: ['f16', 'q8_0'] as const, logitGain: 50}
+
+export async function generatedModel(
+  preset: PresetName = 'tiny-shaped',
+  onStatus?: (line: string) => void,
+  withWhisperCpp = false,
+): Promise<BenchModel> {
   const {generateModel, GENERATOR_VERSION, PRESETS, TRAINED_WEIGHTS, trainedWeightsTag} = await loadGenerator()
   const trained = TRAINED_WEIGHTS[preset]
-  const dir = path.join(cacheDir('bench-models'), `${preset}-v${GENERATOR_VERSION}${trained ? `-${trainedWeightsTag(trained)}` : ''}`)
+  const variant = `${withWhisperCpp ? '-whispercpp' : ''}-v${GENERATOR_VERSION}${trained ? `-${trainedWeightsTag(trained)}` : ''}`
+  const dir = path.join(cacheDir('bench-models'), `${preset}${variant}`)
   const dims = PRESETS[preset]
   const weights = trained ? `trained on synthetic speech, models/trained/${trained}` : 'random weights, seed 1'
-  const origin = `generated ${preset} (${weights}; d_model ${dims.dModel}, ${dims.encoderLayers}+${dims.decoderLayers} layers)`
+  const extra = withWhisperCpp ? `; final LayerNorm gain ${WHISPER_CPP.logitGain}, with whisper.cpp files` : ''
+  const origin = `generated ${preset} (${weights}; d_model ${dims.dModel}, ${dims.encoderLayers}+${dims.decoderLayers} layers${extra})`
   if (existsSync(dir)) return {dir, origin, generated: true}
   onStatus?.(`generating the ${preset} model into ${dir} (once)`)
   const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`
   try {
-    await generateModel({out: tmp, preset, seed: 1})
+    await generateModel({
+      out: tmp,
+      preset,
+      seed: 1,
+      ...(withWhisperCpp ? {ggml: [...WHISPER_CPP.ggml], logitGain: WHISPER_CPP.logitGain} : {}),
+    })
     await rename(tmp, dir)
   } catch (error) {
     if (!existsSync(dir)) throw error
@@ -62,4 +76,17 @@ export async function benchModel(
   const {resolveModelInfo} = await import('../src/engine/store/resolve-model.js')
   const info = await resolveModelInfo(nameOrDir, {})
   return {dir: info.dir, origin: `${nameOrDir} (${info.dir})`, generated: false}
+}
+
+/** whisper.cpp files of these weights in the model folder, by type ({} when there are none). */
+export function ggmlFiles(dir: string): Record<string, string> {
+  const files: Record<string, string> = {}
+  for (const [ftype, name] of [
+    ['f16', 'ggml-model.bin'],
+    ['q8_0', 'ggml-model-q8_0.bin'],
+  ] as const) {
+    const file = path.join(dir, name)
+    if (existsSync(file)) files[ftype] = file
+  }
+  return files
 }

@@ -7,15 +7,16 @@ import {baseClip, loopTo, SAMPLE_RATE} from './audio.js'
 import {defaultDecodeOptions, runDecode, type DecodeOptions, type DecodeResult} from './decode.js'
 import {runFile, type FileOptions, type FileResult} from './file.js'
 import {machineInfo, type MachineInfo} from './machine.js'
-import {benchModel, generatedModel} from './model.js'
+import {benchModel, generatedModel, ggmlFiles} from './model.js'
 import {runNaive} from './naive.js'
 import {cacheDir} from './paths.js'
 import {silentProgress, type Progress} from './progress.js'
 import {runServe, type ServeResult} from './serve.js'
 import {runQuality, type QualityOptions, type QualityResult} from './quality.js'
 import {runStream, type StreamOptions, type TimelineResult} from './stream.js'
+import {defaultWhisperCppOptions, runWhisperCpp, type WhisperCppOptions, type WhisperCppResult} from './whispercpp.js'
 
-export const SCENARIOS = ['decode', 'stream', 'naive', 'file', 'serve', 'quality'] as const
+export const SCENARIOS = ['decode', 'stream', 'naive', 'file', 'whispercpp', 'serve', 'quality'] as const
 export type Scenario = (typeof SCENARIOS)[number]
 
 export interface BenchOptions {
@@ -29,6 +30,7 @@ export interface BenchOptions {
   stream?: Partial<StreamOptions>
   naiveSeconds?: number
   file?: Partial<FileOptions>
+  whispercpp?: Partial<WhisperCppOptions>
   serveSessions?: number[]
   serveSeconds?: number
   /** Voice activity detection in the stream scenario: off (every step does work), on (the CLI's default), or both runs. */
@@ -61,6 +63,7 @@ export interface BenchReport {
   streamNoDraft?: TimelineResult
   naive?: TimelineResult
   file?: FileResult
+  whispercpp?: WhisperCppResult & {model: string}
   serve?: ServeResult
   quality?: QualityResult
   wallSeconds: number
@@ -147,6 +150,26 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       progress.begin(`file: ${fmtSeconds(file.seconds)} long-form, ours vs transformers.js`)
       report.file = await runFile(model, found.dir, clip.pcm, file, progress)
       progress.end(report.file.available ? `speed-up ${report.file.speedup}x` : report.file.reason)
+    }
+    if (want.has('whispercpp')) {
+      progress.begin('whispercpp: whisper.cpp vs ours on the same weights')
+      // The generated default gets its own copy with whisper.cpp files (and a peaked final LayerNorm:
+      // same greedy tokens, see README); a --model folder is compared when it holds ggml-model*.bin.
+      const peer = options.model === undefined ? await generatedModel('tiny-shaped', (line) => progress.note(line), true) : found
+      const peerModel = peer === found ? model : await WhisperModel.load(peer.dir, {threads: options.threads || undefined})
+      try {
+        const settings: WhisperCppOptions = {
+          ...defaultWhisperCppOptions,
+          fileSeconds: Math.min(defaultWhisperCppOptions.fileSeconds, streamOptions.seconds),
+          ...options.whispercpp,
+          ggml: options.whispercpp?.ggml ?? ggmlFiles(peer.dir),
+          threads: options.threads,
+        }
+        report.whispercpp = {model: peer.origin, ...(await runWhisperCpp(peerModel, clip.pcm, settings, progress))}
+      } finally {
+        if (peerModel !== model) await peerModel.release()
+      }
+      progress.end(report.whispercpp.available ? undefined : report.whispercpp.reason)
     }
     if (want.has('serve')) {
       progress.begin('serve: concurrent sessions')

@@ -4,6 +4,7 @@ import type {TimelineResult} from './stream.js'
 import type {TimelineSummary} from './timeline.js'
 import type {QualityResult} from './quality.js'
 import {targetRows} from './targets.js'
+import type {WhisperCppResult} from './whispercpp.js'
 
 type Cell = string | number | null | undefined
 
@@ -96,6 +97,7 @@ export function renderReport(report: BenchReport): string {
     }
     for (const note of f.notes) out.push(`note: ${note}`)
   }
+  if (report.whispercpp) out.push('', whisperCppTable(report.whispercpp))
   if (report.serve) {
     out.push('', '## serve')
     const {runs, maxHeldSessions, latencyLimitMs} = report.serve
@@ -199,4 +201,26 @@ export function qualityTable(q: QualityResult): string {
     `${q.words} reference words; latency: audio clock when the final was emitted (plus that step's compute) minus the word's end; ` +
       `churn: words a partial showed that a later partial or final changed, per final word; silence and noise: ${q.quietSeconds} s each`,
   ].join('\n')
+}
+
+export function whisperCppTable(w: WhisperCppResult & {model: string}): string {
+  const out = [`## whispercpp: whisper.cpp (@napi-rs/whisper) vs ours, same weights, ${w.threads || 'default'} threads`]
+  if (!w.available) return [...out, `not available: ${w.reason}`].join('\n')
+  out.push(`model: ${w.model}`)
+  out.push(
+    table(
+      [
+        '',
+        '30 s window ms',
+        'ms/token',
+        `file RTF (${w.fileSeconds} s)`,
+        `live step ms (${w.liveWindowSeconds} s)`,
+        `live, ours no draft / theirs -ac ${w.liveAudioCtx}`,
+        'greedy tokens',
+      ],
+      w.rows.map((r) => [r.label, r.windowMs, r.msPerToken, r.fileRtf, r.liveStepMs, r.liveStepAltMs, r.agreement]),
+    ),
+  )
+  for (const note of w.notes) out.push(`note: ${note}`)
+  return out.join('\n')
 }

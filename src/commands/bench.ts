@@ -14,6 +14,8 @@ export default class Bench extends BaseCommand {
   stream  --minutes of audio through the streamer (1 s steps, 200 ms chunks, VAD off): latency and memory per decile
   naive   a growing buffer re-transcribed every step without a cache, over a fifth of --minutes
   file    long-form transcription of min(10, --minutes) minutes vs @huggingface/transformers (when installed)
+  whispercpp  whisper.cpp (@napi-rs/whisper, when installed) on the same weights: 30 s window, ms/token, file RTF,
+          a live step as its stream example takes it (last 10 s re-decoded per 1 s step), greedy token agreement
   serve   concurrent WebSocket sessions, through bench/serve-load.ts when present
   quality held-out synthetic speech (min(10, max(1, --minutes)) minutes, pauses of 0.5-10 s) through a model that
           knows words (trained-mini, built from models/trained/, unless --model): WER of long-form file transcription and
