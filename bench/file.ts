@@ -6,6 +6,7 @@ import {CachedDecoder} from '../src/engine/decode/decoder-runner.js'
 import {argmax, LogitsRules} from '../src/engine/decode/logits-rules.js'
 import {WindowTranscriber} from '../src/engine/decode/window-transcriber.js'
 import {Engine} from '../src/engine/engine.js'
+import {partsOf, type DtypeChoice} from '../src/engine/store/registry.js'
 import type {WhisperModel} from '../src/engine/model/whisper-model.js'
 import {loopTo, SAMPLE_RATE} from './audio.js'
 import type {Progress} from './progress.js'
@@ -19,6 +20,8 @@ export interface FileOptions {
   /** Tokens for the per-token decoding comparison. */
   tokens: number
   tokenReps: number
+  /** The weight variant; transformers.js loads the same files (a per-part choice as its {encoder_model, decoder_model_merged}). */
+  dtype?: DtypeChoice
 }
 
 export interface FileResult {
@@ -132,9 +135,10 @@ export async function runFile(
   const sessionOptions = {intraOpNumThreads: options.threads, interOpNumThreads: 1}
   const multilingual = model.special.multilingual
   const languageOptions = multilingual ? {language: 'en', task: 'transcribe'} : {}
-  const settings = {dtype: 'fp32', session_options: sessionOptions, chunk_length_s: 30, stride_length_s: 5, return_timestamps: true}
+  const dtype = transformersDtype(options.dtype ?? 'fp32')
+  const settings = {dtype, session_options: sessionOptions, chunk_length_s: 30, stride_length_s: 5, return_timestamps: true}
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const asr = (await pipeline('automatic-speech-recognition', name, {dtype: 'fp32', session_options: sessionOptions} as any)) as any
+  const asr = (await pipeline('automatic-speech-recognition', name, {dtype, session_options: sessionOptions} as any)) as any
   const theirWalls: number[] = []
   let theirText = ''
   let theirChunks = 0
@@ -173,7 +177,7 @@ export async function runFile(
   // First window: identical input and (nearly) identical rules, so tokens should match exactly.
   const processor = await AutoProcessor.from_pretrained(name)
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const generator = (await AutoModelForSpeechSeq2Seq.from_pretrained(name, {dtype: 'fp32', session_options: sessionOptions} as any)) as any
+  const generator = (await AutoModelForSpeechSeq2Seq.from_pretrained(name, {dtype, session_options: sessionOptions} as any)) as any
   const window = audio.subarray(0, Math.min(audio.length, model.preprocessor.nSamples))
   const {input_features: features} = (await processor(window)) as {input_features: unknown}
   const firstTokens = 64
@@ -316,4 +320,10 @@ export function wordAgreement(a: string, b: string): number {
     ;[previous, current] = [current, previous]
   }
   return (2 * previous[y.length]!) / (x.length + y.length)
+}
+
+/** transformers.js's form of a dtype choice. */
+function transformersDtype(choice: DtypeChoice): string | Record<string, string> {
+  const {encoder, decoder} = partsOf(choice)
+  return encoder === decoder ? encoder : {encoder_model: encoder, decoder_model_merged: decoder}
 }

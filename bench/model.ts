@@ -33,14 +33,19 @@ async function loadGenerator(): Promise<typeof import('../models/generator/index
 /** The same weights again with whisper.cpp files beside them (scenario whispercpp); the gain keeps greedy tokens (README). */
 const WHISPER_CPP = {ggml: ['f16', 'q8_0'] as const, logitGain: 50}
 
+/**
+ * `withWhisperCpp`: whisper.cpp files beside the ONNX ones (scenario whispercpp); `variants`: every
+ * weight variant (fp16, q8, …, bnb4) beside fp32 (scenario variants, --dtype). Each in a folder of its own.
+ */
 export async function generatedModel(
   preset: PresetName = 'tiny-shaped',
   onStatus?: (line: string) => void,
   withWhisperCpp = false,
+  variants = false,
 ): Promise<BenchModel> {
-  const {generateModel, GENERATOR_VERSION, PRESETS, TRAINED_WEIGHTS, trainedWeightsTag} = await loadGenerator()
+  const {generateModel, GENERATOR_DTYPES, GENERATOR_VERSION, PRESETS, TRAINED_WEIGHTS, trainedWeightsTag} = await loadGenerator()
   const trained = TRAINED_WEIGHTS[preset]
-  const variant = `${withWhisperCpp ? '-whispercpp' : ''}-v${GENERATOR_VERSION}${trained ? `-${trainedWeightsTag(trained)}` : ''}`
+  const variant = `${withWhisperCpp ? '-whispercpp' : ''}-v${GENERATOR_VERSION}${trained ? `-${trainedWeightsTag(trained)}` : ''}${variants ? '-variants' : ''}`
   const dir = path.join(cacheDir('bench-models'), `${preset}${variant}`)
   const dims = PRESETS[preset]
   const weights = trained ? `trained on synthetic speech, models/trained/${trained}` : 'random weights, seed 1'
@@ -55,6 +60,7 @@ export async function generatedModel(
       preset,
       seed: 1,
       ...(withWhisperCpp ? {ggml: [...WHISPER_CPP.ggml], logitGain: WHISPER_CPP.logitGain} : {}),
+      ...(variants ? {dtypes: GENERATOR_DTYPES} : {}),
     })
     await rename(tmp, dir)
   } catch (error) {
@@ -70,8 +76,9 @@ export async function benchModel(
   nameOrDir: string | undefined,
   onStatus?: (line: string) => void,
   preset: PresetName = 'tiny-shaped',
+  variants = false,
 ): Promise<BenchModel> {
-  if (nameOrDir === undefined) return generatedModel(preset, onStatus)
+  if (nameOrDir === undefined) return generatedModel(preset, onStatus, false, variants)
   if (existsSync(nameOrDir)) return {dir: path.resolve(nameOrDir), origin: `local directory ${path.resolve(nameOrDir)}`, generated: false}
   const {resolveModelInfo} = await import('../src/engine/store/resolve-model.js')
   const info = await resolveModelInfo(nameOrDir, {})

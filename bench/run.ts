@@ -16,7 +16,9 @@ import {runQuality, type QualityOptions, type QualityResult} from './quality.js'
 import {runStream, type StreamOptions, type TimelineResult} from './stream.js'
 import {defaultWhisperCppOptions, runWhisperCpp, type WhisperCppOptions, type WhisperCppResult} from './whispercpp.js'
 
-export const SCENARIOS = ['decode', 'stream', 'naive', 'file', 'whispercpp', 'serve', 'quality'] as const
+import {defaultVariantOptions, runVariants, type VariantOptions, type VariantsResult} from './variants.js'
+import {formatDtype, parseDtypeChoice, sameDtype, type DtypeChoice} from '../src/engine/store/registry.js'
+export const SCENARIOS = ['decode', 'stream', 'naive', 'file', 'whispercpp', 'serve', 'quality', 'variants'] as const
 export type Scenario = (typeof SCENARIOS)[number]
 
 export interface BenchOptions {
@@ -38,6 +40,9 @@ export interface BenchOptions {
   /** Draft decoding in the stream scenario: on (ours), off, or both runs, to show what it saves. */
   streamDraft?: 'off' | 'on' | 'both'
   quality?: Partial<QualityOptions>
+  /** Weight variant for decode, stream, naive and file ("q8", "encoder=fp32,decoder=q8"); default fp32. */
+  dtype?: string
+  variants?: Partial<VariantOptions>
   progress?: Progress
 }
 
@@ -54,6 +59,8 @@ export interface BenchReport {
     decoderLayers: number
     vocab: number
     threads: number
+    /** The weight variant decode, stream, naive and file ran with. */
+    dtype: string
   }
   audio: {source: string; description: string}
   scenarios: Scenario[]
@@ -66,6 +73,7 @@ export interface BenchReport {
   whispercpp?: WhisperCppResult & {model: string}
   serve?: ServeResult
   quality?: QualityResult
+  variants?: VariantsResult
   wallSeconds: number
 }
 
@@ -75,8 +83,10 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const machine = machineInfo()
   // Quality needs a model that knows words: without --model it runs on trained-mini (alone, or beside the others).
   const onlyQuality = options.scenarios.length > 0 && options.scenarios.every((s) => s === 'quality')
-  const found = await benchModel(options.model, (line) => progress.note(line), onlyQuality ? 'trained-mini' : 'tiny-shaped')
-  const model = await WhisperModel.load(found.dir, {threads: options.threads || undefined})
+  const dtype: DtypeChoice = options.dtype ? parseDtypeChoice(options.dtype) : 'fp32'
+  const wantVariants = options.scenarios.includes('variants') || !sameDtype(dtype, 'fp32')
+  const found = await benchModel(options.model, (line) => progress.note(line), onlyQuality ? 'trained-mini' : 'tiny-shaped', wantVariants)
+  const model = await WhisperModel.load(found.dir, {dtype, threads: options.threads || undefined})
   const clip = await baseClip()
   if (clip.source !== 'espeak-ng') progress.note(`espeak-ng unavailable: using ${clip.description}`)
   const report: BenchReport = {
@@ -95,6 +105,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       decoderLayers: model.config.decoderLayers,
       vocab: model.config.vocabSize,
       threads: options.threads,
+      dtype: formatDtype(dtype),
     },
     audio: {source: clip.source, description: clip.description},
     scenarios: options.scenarios,
@@ -145,6 +156,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         reps: 2,
         tokens: 128,
         tokenReps: 3,
+        dtype,
         ...options.file,
       }
       progress.begin(`file: ${fmtSeconds(file.seconds)} long-form, ours vs transformers.js`)
@@ -200,6 +212,16 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         if (separate) await qualityModel.release()
       }
       progress.end(`file WER ${report.quality.file.errors.wer} %`)
+    }
+    if (want.has('variants')) {
+      const variants: VariantOptions = {...defaultVariantOptions, threads: options.threads, ...options.variants}
+      // Agreement on random weights measures near-ties; a model that knows words says more, so the
+      // generated default is joined by trained-mini's variants.
+      const trained =
+        options.model === undefined ? await generatedModel('trained-mini', (line) => progress.note(line), false, true) : undefined
+      progress.begin(`variants: ${variants.variants.length} weight variants, each in a process of its own`)
+      report.variants = await runVariants(found.dir, variants, progress, trained && {dir: trained.dir, name: 'trained-mini'})
+      progress.end()
     }
   } finally {
     await model.release()

@@ -37,7 +37,9 @@ export function renderReport(report: BenchReport): string {
   out.push(
     `whisper-stream bench — ${m.cpu}, ${m.cores} cores, Node ${m.node}, onnxruntime ${m.onnxruntime}, transformers.js ${m.transformers ?? 'absent'}, load ${m.loadAverage.join(' ')}`,
   )
-  out.push(`model: ${report.model.origin}; ${report.model.threads || 'default'} threads; audio: ${report.audio.description}`)
+  out.push(
+    `model: ${report.model.origin}; ${report.model.dtype ?? 'fp32'}; ${report.model.threads || 'default'} threads; audio: ${report.audio.description}`,
+  )
   if (report.decode) {
     const d = report.decode
     out.push('', `## decode (ms per token, end-of-text suppressed, prompt of ${d.promptTokens} tokens)`)
@@ -58,6 +60,7 @@ export function renderReport(report: BenchReport): string {
       )
     }
   }
+  if (report.variants) out.push('', ...variantsTable(report))
   if (report.stream)
     out.push('', `## stream: ${report.stream.label}`, timelineTable(report.stream), `prompt resets: ${report.stream.promptResets ?? 0}`)
   if (report.streamVad) out.push('', `## stream: ${report.streamVad.label}`, timelineTable(report.streamVad))
@@ -223,4 +226,37 @@ export function whisperCppTable(w: WhisperCppResult & {model: string}): string {
   )
   for (const note of w.notes) out.push(`note: ${note}`)
   return out.join('\n')
+}
+
+/** One row per weight variant, each measured in a process of its own. */
+function variantsTable(report: BenchReport): string[] {
+  const v = report.variants!
+  const lengths = v.settings.lengths
+  const trained = v.agreementModel !== undefined
+  return [
+    `## variants: each weight variant in its own process, ${v.settings.threads || 'default'} threads (ratios within this run)`,
+    table(
+      [
+        'dtype',
+        'load ms',
+        'RSS MB',
+        'encoder ms/window',
+        ...lengths.map((n) => `decoder ms/tok @${n}`),
+        'live step s/s',
+        'fp32 agreement %',
+        ...(trained ? [`fp32 agreement % (${v.agreementModel})`] : []),
+      ],
+      v.rows.map((r) => [
+        r.dtype,
+        r.loadMs,
+        r.rssMB,
+        r.encoderMs,
+        ...lengths.map((n) => r.msPerToken[n] ?? null),
+        r.stepComputePerSecond,
+        r.agreement,
+        ...(trained ? [r.agreementTrained ?? null] : []),
+      ]),
+    ),
+    `agreement: greedy tokens equal to fp32's before the first difference, over fp32's, averaged over ${v.settings.windows} windows of the bench audio`,
+  ]
 }

@@ -6,6 +6,7 @@ import {stderrProgress} from '../../bench/progress.js'
 import {renderReport} from '../../bench/table.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {WhisperStreamError} from '../engine/errors.js'
+import {parseDtypeChoice} from '../engine/store/registry.js'
 
 export default class Bench extends BaseCommand {
   static override summary = 'Measure decoding, streaming latency and memory, and compare with the naive approach and transformers.js.'
@@ -17,6 +18,9 @@ export default class Bench extends BaseCommand {
   whispercpp  whisper.cpp (@napi-rs/whisper, when installed) on the same weights: 30 s window, ms/token, file RTF,
           a live step as its stream example takes it (last 10 s re-decoded per 1 s step), greedy token agreement
   serve   concurrent WebSocket sessions, through bench/serve-load.ts when present
+  variants every weight variant (fp32, fp16, q8, int8, uint8, q4, q4f16, bnb4, and float-encoder mixes), each in a process
+          of its own: load time, RSS, encoder ms per window, decoder ms per token at 32/128, live step compute, greedy
+          tokens agreeing with fp32 (on trained-mini too, without --model)
   quality held-out synthetic speech (min(10, max(1, --minutes)) minutes, pauses of 0.5-10 s) through a model that
           knows words (trained-mini, built from models/trained/, unless --model): WER of long-form file transcription and
           of stream finals, final latency at real-time pace in audio-clock terms (p50/p90), words lost or doubled, words
@@ -58,6 +62,14 @@ Progress goes to stderr; the table (or --json) to stdout.`
       summary: 'Comma-separated token counts the decode scenario measures (smaller is quicker).',
       default: '16,32,64,128,224',
     }),
+    dtype: Flags.string({
+      summary:
+        'Weight variant for decode, stream, naive and file (transformers.js loads the same files): a dtype, or encoder=DTYPE,decoder=DTYPE.',
+      default: 'fp32',
+    }),
+    variants: Flags.string({
+      summary: 'Comma-separated dtypes the variants scenario measures (per-part ones with + between parts: encoder=fp32+decoder=q8).',
+    }),
     json: Flags.boolean({summary: 'Print the results as one JSON object instead of tables.'}),
     out: Flags.string({summary: 'Write a self-contained HTML report (charts) to this file.'}),
     'json-out': Flags.string({summary: 'Also write the JSON results to this file.'}),
@@ -77,6 +89,16 @@ Progress goes to stderr; the table (or --json) to stdout.`
         hint: 'e.g. --decode-tokens 16,64',
       })
     }
+    let variants: string[] | undefined
+    try {
+      parseDtypeChoice(flags.dtype)
+      variants = flags.variants?.split(',').map((v) => v.trim().replaceAll('+', ','))
+      for (const v of variants ?? []) parseDtypeChoice(v)
+    } catch (error) {
+      throw new WhisperStreamError('usage', (error as Error).message, {
+        hint: 'e.g. --dtype q8, --dtype encoder=fp32,decoder=q8, --variants fp32,q8,encoder=fp32+decoder=q4',
+      })
+    }
     // Fail before a long run, not after it.
     if (flags.out) await echartsSource()
     const report = await runBench({
@@ -87,6 +109,8 @@ Progress goes to stderr; the table (or --json) to stdout.`
       minutes,
       streamVad: flags.vad as 'off' | 'on' | 'both',
       streamDraft: flags.draft as 'off' | 'on' | 'both',
+      dtype: flags.dtype,
+      ...(variants ? {variants: {variants}} : {}),
       progress: stderrProgress(),
     })
     if (flags.out) await writeHtml(flags.out, report)
