@@ -1,5 +1,5 @@
 // npm run make-model -- --preset mini --out DIR [--seed 1] [--mel-bins 80|128] [--multilingual] [--layout merged|split]
-//   [--ggml f32,f16,q8_0] (the same weights as whisper.cpp model files)
+//   [--ggml f32,f16,q8_0] (the same weights as whisper.cpp model files) [--timestamped] (cross_attentions.N outputs)
 //   weight variants: [--dtypes fp32,fp16,q8,int8,uint8,q4,q4f16,bnb4|all] [--float16-io]
 //   config layouts: [--mel-filters] [--processor-config] [--legacy-generation] [--merges strings|pairs] [--added-tokens-json]
 import {parseArgs} from 'node:util'
@@ -22,6 +22,7 @@ const usage = [
   '  processor_config.json instead of preprocessor_config.json), --legacy-generation (2022 generation_config.json),',
   '  --merges pairs (tokenizers >= 0.20), --added-tokens-json (added_tokens.json; tokenizer.json without timestamps)',
   "  --logit-gain N: the decoder's final LayerNorm gain (default 1); ~50 gives peaked logits like a trained model's",
+  "  --timestamped: the decoder also outputs cross_attentions.N, as onnx-community's *_timestamped exports (word timestamps by DTW)",
   '  --ggml f32,f16,q8_0: also write the same weights as whisper.cpp model files (ggml-model-f32.bin, ggml-model.bin, ggml-model-q8_0.bin)',
 ].join('\n')
 
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
       'added-tokens-json': {type: 'boolean', default: false},
       ggml: {type: 'string', default: ''},
       'logit-gain': {type: 'string', default: '1'},
+      timestamped: {type: 'boolean', default: false},
       help: {type: 'boolean', short: 'h', default: false},
     },
     strict: true,
@@ -87,6 +89,7 @@ async function main(): Promise<void> {
     },
     ggml: ggml as GgmlFtype[],
     logitGain,
+    timestamped: values.timestamped,
   })
   console.error(`generated ${values.preset} in ${((performance.now() - started) / 1000).toFixed(2)} s`)
   console.log(dir)

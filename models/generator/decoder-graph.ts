@@ -19,6 +19,8 @@ interface Shape {
   vocabSize: number
   /** The final LayerNorm's gain (presets.ts: logitGain). */
   logitGain: number
+  /** Also output every layer's cross-attention weights as cross_attentions.N (the `_timestamped` exports). */
+  crossAttentions: boolean
 }
 
 /**
@@ -27,7 +29,14 @@ interface Shape {
  * K/V and outputs them; the with-past branch reads them from the past inputs and, like Optimum's
  * merge, outputs empty constants in their place, so a cached step never copies them.
  */
-export function buildDecoder(kind: DecoderKind, dims: ModelDims, vocabSize: number, w: WeightFactory, logitGain = 1): GraphBuilder {
+export function buildDecoder(
+  kind: DecoderKind,
+  dims: ModelDims,
+  vocabSize: number,
+  w: WeightFactory,
+  logitGain = 1,
+  crossAttentions = false,
+): GraphBuilder {
   const g = new GraphBuilder(`whisper_decoder_${kind}`)
   const shape: Shape = {
     d: dims.dModel,
@@ -38,6 +47,7 @@ export function buildDecoder(kind: DecoderKind, dims: ModelDims, vocabSize: numb
     maxTargetPositions: dims.maxTargetPositions,
     vocabSize,
     logitGain,
+    crossAttentions,
   }
   const {d, heads, headDim, layers} = shape
   const hasPast = kind !== 'no-past'
@@ -69,6 +79,15 @@ export function buildDecoder(kind: DecoderKind, dims: ModelDims, vocabSize: numb
         g.output(name, 'float', cacheDims('encoder_sequence_length_out'))
         outputs.push(name)
       }
+    }
+  }
+
+  // onnx-community's `_timestamped` exports (Optimum with output_attentions): after softmax, per layer.
+  if (crossAttentions) {
+    for (let i = 0; i < layers; i++) {
+      const name = `cross_attentions.${i}`
+      g.output(name, 'float', ['batch_size', heads, 'decoder_sequence_length', 'encoder_sequence_length_out'])
+      outputs.push(name)
     }
   }
 
@@ -134,6 +153,7 @@ function decoderBody(g: GraphBuilder, L: Layers, shape: Shape, options: BodyOpti
 
   const selfPresent: string[] = []
   const crossPresent: string[] = []
+  const crossWeights: string[] = []
   for (let i = 0; i < layers; i++) {
     const p = `model.decoder.layers.${i}`
     // Causal self-attention over past + new tokens.
@@ -170,7 +190,16 @@ function decoderBody(g: GraphBuilder, L: Layers, shape: Shape, options: BodyOpti
     }
     h = L.layerNorm(x, `${p}.encoder_attn_layer_norm`, d)
     const cq = L.splitHeads(L.linear(h, `${p}.encoder_attn.q_proj`, d, d), heads, headDim)
-    x = L.attentionOut(x, L.attend(cq, cross.key, cross.value, headDim), `${p}.encoder_attn`, d)
+    const attended = L.attendWithWeights(
+      cq,
+      cross.key,
+      cross.value,
+      headDim,
+      undefined,
+      shape.crossAttentions ? name(`cross_attentions.${i}`) : undefined,
+    )
+    crossWeights.push(attended.weights)
+    x = L.attentionOut(x, attended.out, `${p}.encoder_attn`, d)
     x = L.mlp(x, p, d, shape.ffn)
   }
   const final = L.layerNorm(x, 'model.decoder.layer_norm', d, undefined, shape.logitGain)
@@ -179,5 +208,6 @@ function decoderBody(g: GraphBuilder, L: Layers, shape: Shape, options: BodyOpti
     outputs.push(selfPresent[2 * i]!, selfPresent[2 * i + 1]!)
     if (options.emitCross) outputs.push(crossPresent[2 * i]!, crossPresent[2 * i + 1]!)
   }
+  if (shape.crossAttentions) outputs.push(...crossWeights)
   return outputs
 }

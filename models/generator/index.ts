@@ -68,7 +68,8 @@ export async function generateModel(options: GenerateOptions): Promise<string> {
           ['decoder_with_past_model', 'with-past'],
         ]
       : [['decoder_model_merged', 'merged']]
-  for (const [file, kind] of decoders) await write(file, buildDecoder(kind, dims, special.vocabSize, weights, o.logitGain).build())
+  for (const [file, kind] of decoders)
+    await write(file, buildDecoder(kind, dims, special.vocabSize, weights, o.logitGain, o.timestamped).build())
   for (const ftype of options.ggml ?? []) {
     await writeFile(
       path.join(out, ggmlFileName(ftype)),

@@ -58,11 +58,17 @@ export class Layers {
 
   /** softmax(q kᵀ · scale + mask) v over [b, heads, s, headDim] tensors. */
   attend(q: string, k: string, v: string, headDim: number, mask?: string): string {
+    return this.attendWithWeights(q, k, v, headDim, mask).out
+  }
+
+  /** `attend`, also handing back the attention weights (softmax output, [b, heads, s, keys]), named `weightsName` if given. */
+  attendWithWeights(q: string, k: string, v: string, headDim: number, mask?: string, weightsName?: string): {out: string; weights: string} {
     const g = this.g
     const kT = g.op('Transpose', [k], {perm: {ints: [0, 1, 3, 2]}})
     let scores = g.op('Mul', [g.op('MatMul', [q, kT]), g.scalar(1 / Math.sqrt(headDim))])
     if (mask) scores = g.op('Add', [scores, mask])
-    return g.op('MatMul', [g.op('Softmax', [scores], {axis: {int: -1}}), v])
+    const weights = g.op('Softmax', [scores], {axis: {int: -1}}, weightsName)
+    return {out: g.op('MatMul', [weights, v]), weights}
   }
 
   /** Attention output projection and residual add. */

@@ -31,6 +31,10 @@ export const decodeFlags = {
     max: 16,
   }),
   patience: Flags.string({summary: 'Beam search patience: search until beam size × patience sequences finished.', default: '1'}),
+  'word-timestamps': Flags.boolean({
+    summary:
+      'Finals carry words with times: from cross-attention by DTW on models with the _timestamped outputs, else a share of the segment (the event says which).',
+  }),
   'length-penalty': Flags.string({
     summary: 'Rank finished beams by ((5 + length) / 6)^α with this α (0..1); default: log-probability over length.',
   }),
@@ -45,6 +49,7 @@ export interface DecodeFlagValues {
   'beam-size'?: number | undefined
   patience: string
   'length-penalty'?: string | undefined
+  'word-timestamps': boolean
 }
 
 const usage = (message: string, hint: string): WhisperStreamError => new WhisperStreamError('usage', message, {hint})
@@ -83,5 +88,6 @@ export function decodeOptions(flags: DecodeFlagValues, live: boolean): Partial<D
     beamSize: flags['beam-size'] ?? (live ? 1 : 5),
     patience: number('patience', flags.patience),
     lengthPenalty: flags['length-penalty'] === undefined ? undefined : number('length-penalty', flags['length-penalty']),
+    wordTimestamps: flags['word-timestamps'],
   }
 }

@@ -77,6 +77,7 @@ With --json, or when stdout is not a terminal, it writes the same JSON lines as 
       const streamer = await engine.openStream({
         ...settings,
         decoding: {language: flags.language, task: flags.task as Task, ...decodeOptions(flags, true)},
+        emitWords: flags['word-timestamps'],
         stats: mode === 'tui',
       })
       capture = await openCapture({device: flags.device, inputFormat: flags['input-format'], ffmpegPath: flags.ffmpeg, signal: undefined})

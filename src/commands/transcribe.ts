@@ -85,7 +85,7 @@ a sliding window with LocalAgreement commits, partial and final events, Silero V
       )
       sink = out
       if (settings) {
-        const streamer = await engine.openStream({...settings, decoding, stats: false})
+        const streamer = await engine.openStream({...settings, decoding, stats: false, emitWords: flags['word-timestamps']})
         streamer.on('partial', (event) => out.write(event))
         streamer.on('final', (event) => out.write(event))
         // Interrupted or not, what was heard is committed and written before exit.
@@ -96,6 +96,7 @@ a sliding window with LocalAgreement commits, partial and final events, Silero V
         const progress = process.stderr.isTTY ? (s: number) => process.stderr.write(`\r${s.toFixed(1)} s transcribed`) : undefined
         const events = engine.transcribeFile(source, {
           decoding,
+          withWords: flags['word-timestamps'],
           condition: !flags['no-condition'],
           initialPrompt: flags.prompt ? engine.model.tokenizer.encode(` ${flags.prompt.trim()}`) : [],
           signal: signals.signal,

@@ -24,6 +24,8 @@ export interface FinalEvent {
   tokens?: number[]
   /** Word times, when the caller asked for them. */
   words?: WordTiming[]
+  /** How `words` were timed: from cross-attention by DTW, or as a share of the segment (models without `_timestamped` outputs). */
+  alignment?: 'dtw' | 'proportional'
 }
 
 export interface StatsEvent {

@@ -22,6 +22,10 @@ export type TestModelName =
   | 'mini-variants'
   | 'mini-multilingual-128-variants'
   | 'mini-fp16-io'
+  | 'mini-timestamped'
+  | 'mini-split-timestamped'
+  | 'mini-multilingual-timestamped'
+  | 'trained-mini-timestamped'
 
 const SPECS: Record<TestModelName, Omit<GenerateOptions, 'out'>> = {
   mini: {preset: 'mini', seed: 1},
@@ -35,6 +39,11 @@ const SPECS: Record<TestModelName, Omit<GenerateOptions, 'out'>> = {
   'mini-multilingual-128-variants': {preset: 'mini', seed: 1, multilingual: true, melBins: 128, dtypes: GENERATOR_DTYPES},
   // fp16 as Optimum exports it: float16 graph inputs and outputs.
   'mini-fp16-io': {preset: 'mini', seed: 1, dtypes: ['fp16'], float16Io: true},
+  // onnx-community's *_timestamped layout: the decoder also outputs cross_attentions.N (word timestamps by DTW).
+  'mini-timestamped': {preset: 'mini', seed: 1, timestamped: true},
+  'mini-split-timestamped': {preset: 'mini', seed: 1, layout: 'split', timestamped: true},
+  'mini-multilingual-timestamped': {preset: 'mini', seed: 1, multilingual: true, timestamped: true},
+  'trained-mini-timestamped': {preset: 'trained-mini', timestamped: true},
 }
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')

@@ -24,6 +24,7 @@ export interface BeamOptions {
 
 interface Beam {
   tokens: number[]
+  logprobs: number[]
   sumLogprob: number
   state: DecoderState
   /** The beamSize + 1 likeliest next tokens after Whisper's rules, with their log-probabilities. */
@@ -33,6 +34,7 @@ interface Beam {
 interface Finished {
   tokens: number[]
   decoded: number[]
+  logprobs: number[]
   sumLogprob: number
   stop: StopReason
 }
@@ -49,23 +51,24 @@ export async function beamDecode(decoder: DecoderRunner, encoderHidden: Tensor, 
   const maxCandidates = Math.max(1, Math.round(beamSize * options.patience))
   const logits = await decoder.start(options.initTokens, encoderHidden)
   const startRow = options.keepStartRow === undefined ? undefined : decoder.startRow(options.keepStartRow)
-  let beams: Beam[] = [{tokens: [], sumLogprob: 0, state: decoder.snapshot(), next: topTokens(logits, [], options)}]
+  let beams: Beam[] = [{tokens: [], logprobs: [], sumLogprob: 0, state: decoder.snapshot(), next: topTokens(logits, [], options)}]
   const finished: Finished[] = []
 
   while (beams.length > 0) {
     if (options.signal?.aborted) throw new WhisperStreamError('aborted', 'decoding was cancelled', {cause: options.signal.reason})
-    const candidates: Array<{parent: Beam; token: number; score: number}> = []
+    const candidates: Array<{parent: Beam; token: number; logprob: number; score: number}> = []
     for (const parent of beams)
-      for (const {token, logprob} of parent.next) candidates.push({parent, token, score: parent.sumLogprob + logprob})
+      for (const {token, logprob} of parent.next) candidates.push({parent, token, logprob, score: parent.sumLogprob + logprob})
     // Ties are broken by the order of creation (beam, then token rank), so the search is deterministic.
     candidates.sort((a, b) => b.score - a.score)
-    const chosen: Array<{parent: Beam; token: number; score: number}> = []
+    const chosen: typeof candidates = []
     for (const candidate of candidates) {
       if (candidate.token === endOfText) {
         if (finished.length < maxCandidates)
           finished.push({
             tokens: candidate.parent.tokens,
             decoded: candidate.parent.tokens,
+            logprobs: candidate.parent.logprobs,
             sumLogprob: candidate.score,
             stop: 'end-of-text',
           })
@@ -76,24 +79,25 @@ export async function beamDecode(decoder: DecoderRunner, encoderHidden: Tensor, 
     }
     if (finished.length >= maxCandidates) break
     const survivors: Beam[] = []
-    for (const {parent, token, score} of chosen) {
+    for (const {parent, token, logprob, score} of chosen) {
       const tokens = [...parent.tokens, token]
+      const logprobs = [...parent.logprobs, logprob]
       if (options.loop) {
         const cut = loopStart(tokens, options.loop)
         if (cut >= 0) {
           if (finished.length < maxCandidates)
-            finished.push({tokens: tokens.slice(0, cut), decoded: tokens, sumLogprob: score, stop: 'loop'})
+            finished.push({tokens: tokens.slice(0, cut), decoded: tokens, logprobs, sumLogprob: score, stop: 'loop'})
           continue
         }
       }
       if (tokens.length >= options.maxNewTokens) {
-        if (finished.length < maxCandidates) finished.push({tokens, decoded: tokens, sumLogprob: score, stop: 'max-tokens'})
+        if (finished.length < maxCandidates) finished.push({tokens, decoded: tokens, logprobs, sumLogprob: score, stop: 'max-tokens'})
         continue
       }
       decoder.restore(parent.state)
       const row = await decoder.next(token)
       // The row lives in a buffer the next call reuses: take what the search needs from it now.
-      survivors.push({tokens, sumLogprob: score, state: decoder.snapshot(), next: topTokens(row, tokens, options)})
+      survivors.push({tokens, logprobs, sumLogprob: score, state: decoder.snapshot(), next: topTokens(row, tokens, options)})
     }
     if (finished.length >= maxCandidates) break
     beams = survivors
@@ -101,7 +105,13 @@ export async function beamDecode(decoder: DecoderRunner, encoderHidden: Tensor, 
   // Out of room before enough sequences finished: the live beams count as finished, as in openai-whisper.
   if (finished.length === 0) throw new Error('beam search ended with no sequence')
   const best = finished.reduce((a, b) => (score(b, options.lengthPenalty) > score(a, options.lengthPenalty) ? b : a))
-  const result: GreedyResult = {tokens: best.tokens, decoded: best.decoded, stop: best.stop, sumLogprob: best.sumLogprob}
+  const result: GreedyResult = {
+    tokens: best.tokens,
+    decoded: best.decoded,
+    stop: best.stop,
+    sumLogprob: best.sumLogprob,
+    tokenLogprobs: best.logprobs,
+  }
   if (startRow) result.startRow = startRow
   return result
 }

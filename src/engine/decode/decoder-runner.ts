@@ -322,3 +322,34 @@ export class UncachedDecoder implements DecoderRunner {
     return out['logits']!
   }
 }
+
+/** The decoder session a no-past call runs on, and whether it outputs cross_attentions.N (onnx-community's `_timestamped` layout). */
+export function hasCrossAttentions(sessions: DecoderSessions): boolean {
+  const session = sessions.layout === 'merged' ? sessions.merged : sessions.decoder
+  return session.outputNames.includes('cross_attentions.0')
+}
+
+/**
+ * One call with no past over `tokens`, fetching the cross-attention weights of `layers`
+ * ([1, heads, tokens, frames] each, as float32). Causal attention makes every row what the
+ * incremental decode computed at that position, so word timing needs no change to decoding.
+ */
+export async function crossAttentionWeights(
+  sessions: DecoderSessions,
+  shape: DecoderShape,
+  tokens: readonly number[],
+  encoderHidden: Tensor,
+  layers: readonly number[],
+): Promise<Map<number, {data: Float32Array; dims: readonly number[]}>> {
+  const io = new DecoderIo(shape, firstSession(sessions))
+  const {session, feeds} = noPastCall(sessions, io, tokens, encoderHidden)
+  const names = [...new Set(layers)].map((layer) => `cross_attentions.${layer}`)
+  const out = await session.run(feeds, names)
+  const weights = new Map<number, {data: Float32Array; dims: readonly number[]}>()
+  for (const layer of new Set(layers)) {
+    const tensor = out[`cross_attentions.${layer}`]!
+    const data = tensor.data as Float32Array | Uint16Array
+    weights.set(layer, {data: data instanceof Float32Array ? data : halfToFloat32(data, new Float32Array(data.length)), dims: tensor.dims})
+  }
+  return weights
+}

@@ -39,6 +39,8 @@ export interface GreedyResult {
    * softmax of the logits after Whisper's rules and before any temperature, as openai-whisper sums them.
    */
   sumLogprob: number
+  /** log p of each token of `decoded`, as summed in `sumLogprob` (word probabilities). */
+  tokenLogprobs: readonly number[]
   /** The raw logits at `keepStartRow`, when asked for. */
   startRow?: Float32Array
 }
@@ -59,6 +61,7 @@ export async function greedyDecode(decoder: DecoderRunner, encoderHidden: Tensor
   // A draft guesses the arg-max path; a sampled decode would rarely follow it.
   const draft = temperature > 0 ? [] : (options.draft?.slice(0, Math.max(0, options.maxNewTokens - 1)) ?? [])
   let sumLogprob = 0
+  const tokenLogprobs: number[] = []
   // While `drafted` is set, row i of it holds the logits after draft[0, i), already in the cache.
   let drafted: DraftRows | undefined
   let logits: Float32Array
@@ -71,14 +74,18 @@ export async function greedyDecode(decoder: DecoderRunner, encoderHidden: Tensor
   // The rules below edit the last row in place, and the last row may be the one asked for.
   const startRow = options.keepStartRow === undefined ? undefined : decoder.startRow(options.keepStartRow)
   const done = (tokens: number[], stop: StopReason): GreedyResult =>
-    startRow ? {tokens, decoded: generated, stop, sumLogprob, startRow} : {tokens, decoded: generated, stop, sumLogprob}
+    startRow
+      ? {tokens, decoded: generated, stop, sumLogprob, tokenLogprobs, startRow}
+      : {tokens, decoded: generated, stop, sumLogprob, tokenLogprobs}
   for (;;) {
     if (options.signal?.aborted) throw new WhisperStreamError('aborted', 'decoding was cancelled', {cause: options.signal.reason})
     options.rules.apply(logits, generated)
     const token = temperature > 0 ? sampleToken(logits, temperature, random!) : argmax(logits)
-    sumLogprob += logits[token]! - logSumExp(logits)
+    const logprob = logits[token]! - logSumExp(logits)
+    sumLogprob += logprob
     if (token === options.endOfText) return done(generated, 'end-of-text')
     generated.push(token)
+    tokenLogprobs.push(logprob)
     if (options.loop) {
       const cut = loopStart(generated, options.loop)
       if (cut >= 0) return done(generated.slice(0, cut), 'loop')

@@ -1,6 +1,7 @@
 import {samplesToSeconds, type FinalEvent} from '../events.js'
 import {RingBuffer} from '../stream/ring-buffer.js'
 import {parseTimestamped} from './segments.js'
+import {contiguous, segmentWords, textTokenIndices, WordGrouper} from './word-grouping.js'
 import type {WindowTranscriber} from './window-transcriber.js'
 
 export interface LongFormOptions {
@@ -10,6 +11,8 @@ export interface LongFormOptions {
   initialPrompt: readonly number[]
   /** Attach each segment's token ids to its event. */
   withTokens: boolean
+  /** Attach each segment's words with times (DTW when the transcriber times tokens, else proportional). */
+  withWords?: boolean | undefined
   signal?: AbortSignal | undefined
   /** Called after each window with the seconds of audio consumed so far. */
   onProgress?: ((seconds: number) => void) | undefined
@@ -31,6 +34,7 @@ export async function* transcribeLongForm(
   const window = new RingBuffer(model.preprocessor.nSamples)
   const {timestampBegin} = model.special
   let prompt: number[] = [...options.initialPrompt]
+  const grouper = new WordGrouper(model.tokenizer)
   let id = 0
   const chunks = audio[Symbol.asyncIterator]()
   let pending: Float32Array | undefined
@@ -66,7 +70,13 @@ export async function* transcribeLongForm(
       if (consumed <= 0 || consumed > length) consumed = length
       const offset = window.startSample
       const segments = parsed.seekIndex === undefined && parsed.open ? [...parsed.segments, parsed.open] : parsed.segments
+      // Segments hold the kept text tokens in order: `seen` walks their indices for the token times.
+      const textIndex = textTokenIndices(result.tokens, timestampBegin)
+      let seen = 0
       for (const segment of segments) {
+        const first = textIndex[seen] ?? 0
+        const timed = result.tokenTimes && contiguous(textIndex, seen, segment.tokens.length) ? result.tokenTimes : undefined
+        seen += segment.tokens.length
         const text = model.tokenizer.decode(segment.tokens)
         if (text.trim() === '') continue
         const start = Math.min(Math.round(segment.start * precision), length)
@@ -79,6 +89,16 @@ export async function* transcribeLongForm(
           end: samplesToSeconds(offset + Math.max(start, end), sampleRate),
         }
         if (options.withTokens) event.tokens = segment.tokens
+        if (options.withWords) {
+          const bounds = {tokens: segment.tokens, first, start, end: Math.max(start, end)}
+          event.words = segmentWords(grouper, bounds, transcriber.language, timed, sampleRate, result.tokenLogprobs).map((word) => ({
+            text: word.text,
+            start: samplesToSeconds(offset + word.start, sampleRate),
+            end: samplesToSeconds(offset + word.end, sampleRate),
+            probability: word.probability,
+          }))
+          event.alignment = timed ? 'dtw' : 'proportional'
+        }
         yield event
         if (options.condition) prompt = tail(prompt, segment.tokens, transcriber.options.maxPromptTokens)
       }

@@ -3,6 +3,7 @@ import {LogMel} from '../features/log-mel.js'
 import type {Tensor} from '../runtime/onnx.js'
 import type {WhisperModel} from '../model/whisper-model.js'
 import {CachedDecoder, UncachedDecoder, type DecoderRunner} from './decoder-runner.js'
+import {alignTokens, canAlign, type AlignmentMethod} from './alignment/align-tokens.js'
 import {beamDecode} from './beam-search.js'
 import {compressionRatio} from './compression-ratio.js'
 import {decodeWithFallback, whisperTemperatures, whisperThresholds, type AttemptQuality, type QualityThresholds} from './fallback.js'
@@ -41,6 +42,8 @@ export interface DecodingOptions {
   patience: number
   /** undefined: rank finished beams by log-probability over length; α: by ((5 + length) / 6)^α. */
   lengthPenalty: number | undefined
+  /** Time every token by cross-attention and DTW, when the model has the `_timestamped` outputs. */
+  wordTimestamps: boolean
 }
 
 export const defaultDecodingOptions: DecodingOptions = {
@@ -58,6 +61,7 @@ export const defaultDecodingOptions: DecodingOptions = {
   beamSize: 1,
   patience: 1,
   lengthPenalty: undefined,
+  wordTimestamps: false,
 }
 
 /** What decoding did so far, summed over windows: how often Whisper's safety nets caught something. */
@@ -105,6 +109,15 @@ export interface WindowResult {
   noSpeech: boolean
   /** The prompt fed to this window should not feed the next: kept at a high temperature, or cut for looping. */
   resetPrompt: boolean
+  /**
+   * With `wordTimestamps` on a `_timestamped` model: seconds from the window's start where each of
+   * `tokens` starts (`tokenTimes[k]`) and ends (`tokenTimes[k + 1]`), found by DTW over cross-attention.
+   */
+  tokenTimes?: Float64Array
+  /** log p of each of `tokens` as decoded (word probabilities). */
+  tokenLogprobs: readonly number[]
+  /** How word times are to be found: 'dtw' when `tokenTimes` is set, else 'proportional' (a share of the segment). */
+  alignment: AlignmentMethod
 }
 
 /**
@@ -120,6 +133,7 @@ export class WindowTranscriber {
   readonly #rules: LogitsRules
   readonly #gate: InferenceGate | undefined
   readonly #random: Random
+  readonly #alignable: boolean
   #language: string | undefined
   readonly counters: DecodeCounters = {windows: 0, attempts: 0, fallbacks: 0, noSpeech: 0, promptResets: 0}
 
@@ -165,6 +179,7 @@ export class WindowTranscriber {
       })
     }
     this.#random = seededRandom(this.options.seed)
+    this.#alignable = canAlign(model)
     this.#language = language
     this.#mel = new LogMel(model.preprocessor)
     this.#decoder = this.options.cache
@@ -258,6 +273,15 @@ export class WindowTranscriber {
     }
     const {result, temperature, attempts} = await decodeWithFallback(this.options.temperatures, thresholds, attempt)
     const noSpeech = isNoSpeech(result.noSpeechProb, result.avgLogprob, thresholds)
+    let tokenTimes: Float64Array | undefined
+    if (this.options.wordTimestamps && this.#alignable && !noSpeech && result.tokens.length > 0) {
+      const times = await alignTokens(this.model, hidden, initTokens, result.decoded, result.stop === 'end-of-text', length)
+      if (times.length > 0) {
+        // One entry per kept token plus its end; a token cap leaves the last end to repeat the last start.
+        tokenTimes = new Float64Array(result.tokens.length + 1)
+        for (let k = 0; k <= result.tokens.length; k++) tokenTimes[k] = times[Math.min(k, times.length - 1)]!
+      }
+    }
     const resetPrompt = temperature > this.options.promptResetOnTemperature || result.stop === 'loop'
     const counters = this.counters
     counters.windows++
@@ -278,6 +302,9 @@ export class WindowTranscriber {
       noSpeechProb: result.noSpeechProb,
       noSpeech,
       resetPrompt,
+      tokenLogprobs: noSpeech ? [] : result.tokenLogprobs.slice(0, result.tokens.length),
+      ...(tokenTimes ? {tokenTimes} : {}),
+      alignment: tokenTimes ? 'dtw' : 'proportional',
     }
   }
 

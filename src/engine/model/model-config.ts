@@ -28,6 +28,10 @@ export interface GenerationConfig {
   isMultilingual: boolean | undefined
   langToId: Record<string, number> | undefined
   taskToId: Record<string, number> | undefined
+  /** [decoder layer, head] pairs whose cross-attention follows the audio (word timestamps by DTW). */
+  alignmentHeads: Array<[number, number]>
+  /** Width of the median filter over the alignment heads' attention (config.json; Whisper: 7). */
+  medianFilterWidth: number
 }
 
 type Json = Record<string, unknown>
@@ -118,5 +122,18 @@ export function parseGenerationConfig(generation: Json | undefined, config: Json
     isMultilingual: typeof merged['is_multilingual'] === 'boolean' ? merged['is_multilingual'] : undefined,
     langToId: idMap(merged['lang_to_id']),
     taskToId: idMap(merged['task_to_id']),
+    alignmentHeads: headPairs(merged['alignment_heads']),
+    medianFilterWidth: oddWidth(merged['median_filter_width']),
   }
 }
+
+const headPairs = (value: unknown): Array<[number, number]> =>
+  Array.isArray(value)
+    ? value.filter(
+        (pair): pair is [number, number] =>
+          Array.isArray(pair) && pair.length === 2 && pair.every((n: unknown) => typeof n === 'number' && Number.isInteger(n) && n >= 0),
+      )
+    : []
+
+const oddWidth = (value: unknown): number =>
+  typeof value === 'number' && Number.isInteger(value) && value > 0 && value % 2 === 1 ? value : 7

@@ -9,6 +9,8 @@ export interface TimedWord {
   end: number
   /** Token ids that spell the word; they feed the prompt of later steps. */
   tokens: readonly number[]
+  /** How sure the decoder was of the word (mean probability of its tokens), when the backend says. */
+  probability?: number
 }
 
 export interface Hypothesis {

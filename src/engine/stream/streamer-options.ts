@@ -29,6 +29,8 @@ export interface StreamerOptions {
   stats: boolean
   /** Attach token ids to final events. */
   emitTokens: boolean
+  /** Attach the committed words with their times to final events. */
+  emitWords: boolean
   /** Gate inference on voice activity and finalize utterances at pauses (needs a VoiceActivity). */
   vad: boolean
   /** Speech probability at or above which a frame is speech. */
@@ -54,6 +56,7 @@ export const defaultStreamerOptions: Readonly<StreamerOptions> = Object.freeze({
   noPartials: false,
   stats: true,
   emitTokens: false,
+  emitWords: false,
   vad: true,
   vadThreshold: 0.5,
   vadNegThreshold: 0.35,

@@ -385,6 +385,14 @@ export class Streamer {
       end: this.seconds(words[words.length - 1].end),
     }
     if (this.options.emitTokens) event.tokens = tokens
+    if (this.options.emitWords) {
+      event.words = words.map((w) => ({
+        text: w.text,
+        start: this.seconds(w.start),
+        end: this.seconds(w.end),
+        probability: w.probability ?? 0,
+      }))
+    }
     this.emit('final', event)
   }
 
@@ -481,7 +489,7 @@ class PromptTail {
   }
 }
 
-const shift = (w: TimedWord, offset: number): TimedWord => ({text: w.text, tokens: w.tokens, start: w.start + offset, end: w.end + offset})
+const shift = (w: TimedWord, offset: number): TimedWord => ({...w, start: w.start + offset, end: w.end + offset})
 
 const joinWords = (words: readonly TimedWord[]): string =>
   words

@@ -1,5 +1,6 @@
 import {parseTimestamped} from '../decode/segments.js'
 import type {WindowTranscriber} from '../decode/window-transcriber.js'
+import {contiguous, segmentWords, textTokenIndices, WordGrouper} from '../decode/word-grouping.js'
 import type {AsrBackend, Hypothesis, TimedWord} from './asr-backend.js'
 
 export interface WhisperBackendOptions {
@@ -14,20 +15,21 @@ export const defaultWhisperBackendOptions: WhisperBackendOptions = {tokensBase: 
 
 /**
  * The streaming engine's view of Whisper: one window in, words with sample times out.
- * Whisper only times segments, so each word gets a share of its segment by character count.
+ * Whisper times segments; words get times from cross-attention (DTW) when the model and options
+ * allow, else a share of their segment by character count.
  */
 export class WhisperBackend implements AsrBackend {
   readonly sampleRate: number
   readonly maxSamples: number
   readonly #transcriber: WindowTranscriber
   readonly #options: WhisperBackendOptions
-  /** Word-start flag per token id, computed on first sight: BPE marks a leading space with Ġ. */
-  readonly #startsWord = new Map<number, boolean>()
+  readonly #grouper: WordGrouper
   #previous: readonly number[] = []
 
   constructor(transcriber: WindowTranscriber, options: Partial<WhisperBackendOptions> = {}) {
     this.#transcriber = transcriber
     this.#options = {...defaultWhisperBackendOptions, ...options}
+    this.#grouper = new WordGrouper(transcriber.model.tokenizer)
     this.sampleRate = transcriber.model.preprocessor.samplingRate
     this.maxSamples = transcriber.model.preprocessor.nSamples
   }
@@ -58,44 +60,28 @@ export class WhisperBackend implements AsrBackend {
     } else if (result.tokens.length > 0) {
       segments.push({tokens: result.tokens, start: 0, end: undefined})
     }
+    // Segments hold the text tokens in order: `first` walks their indices among all kept tokens.
+    const textIndex = textTokenIndices(result.tokens, model.special.timestampBegin)
+    let seen = 0
     for (const segment of segments) {
       const start = toSamples(segment.start)
       const end = segment.end === undefined ? length : Math.max(start, toSamples(segment.end))
-      this.#splitWords(segment.tokens, start, end, words)
+      const times = result.tokenTimes && contiguous(textIndex, seen, segment.tokens.length) ? result.tokenTimes : undefined
+      const first = textIndex[seen] ?? 0
+      words.push(
+        ...segmentWords(
+          this.#grouper,
+          {tokens: segment.tokens, first, start, end},
+          this.#transcriber.language,
+          times,
+          this.sampleRate,
+          result.tokenLogprobs,
+        ),
+      )
+      seen += segment.tokens.length
       if (segment.end !== undefined) segmentEnds.push(end)
     }
     const decode = {temperature: result.temperature, attempts: result.attempts, noSpeech: result.noSpeech, resetPrompt: result.resetPrompt}
     return {words, segmentEnds, truncated, decode}
-  }
-
-  #isWordStart(token: number): boolean {
-    let starts = this.#startsWord.get(token)
-    if (starts === undefined) {
-      const piece = this.#transcriber.model.tokenizer.idToToken(token) ?? ''
-      starts = piece.startsWith('Ġ') || piece.startsWith(' ')
-      this.#startsWord.set(token, starts)
-    }
-    return starts
-  }
-
-  #splitWords(tokens: readonly number[], start: number, end: number, out: TimedWord[]): void {
-    const {tokenizer} = this.#transcriber.model
-    const groups: number[][] = []
-    for (const token of tokens) {
-      if (groups.length === 0 || this.#isWordStart(token)) groups.push([token])
-      else groups.at(-1)!.push(token)
-    }
-    const texts = groups.map((group) => tokenizer.decode(group))
-    const chars = texts.reduce((sum, text) => sum + Math.max(1, text.trim().length), 0)
-    let cursor = start
-    let used = 0
-    groups.forEach((group, i) => {
-      const text = texts[i]!
-      if (text.trim() === '') return
-      used += Math.max(1, text.trim().length)
-      const wordEnd = i === groups.length - 1 ? end : start + Math.round(((end - start) * used) / chars)
-      out.push({text: text.startsWith(' ') ? text : ` ${text}`, start: cursor, end: Math.max(cursor, wordEnd), tokens: group})
-      cursor = Math.max(cursor, wordEnd)
-    })
   }
 }
