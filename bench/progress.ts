@@ -1,6 +1,8 @@
 // A progress bar on stderr (never stdout, which carries the table or JSON). On a TTY one line is
 // redrawn in place; elsewhere one line per scenario and every 10 %.
 
+import {drawBar} from '../src/ui/progress-bar.js'
+
 export interface Progress {
   begin(label: string): void
   update(fraction: number, label?: string): void
@@ -17,11 +19,8 @@ export function stderrProgress(stream: NodeJS.WriteStream = process.stderr): Pro
   let lastTenth = -1
   const started = {at: Date.now()}
   const draw = (fraction: number, text: string): void => {
-    const f = Math.max(0, Math.min(1, fraction))
-    const width = 24
-    const filled = Math.round(f * width)
     const elapsed = (Date.now() - started.at) / 1000
-    const line = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.floor(f * 100)).padStart(3)}% ${elapsed.toFixed(0)}s ${text}`
+    const line = `${drawBar(fraction, 24)} ${elapsed.toFixed(0)}s ${text}`
     const columns = stream.columns ?? 100
     stream.write(`\r${line.slice(0, columns - 1).padEnd(Math.min(columns - 1, 100))}`)
   }

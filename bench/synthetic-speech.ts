@@ -8,6 +8,7 @@ import {mkdir, readFile, rename, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 import {promisify} from 'node:util'
 import {WhisperStreamError} from '../src/engine/errors.js'
+import {roundSeconds} from '../src/engine/events.js'
 import {cacheDir, findRepoRoot} from './paths.js'
 
 const run = promisify(execFile)
@@ -145,7 +146,7 @@ export async function syntheticSpeech(spec: SpeechSpec, manifest = trainedManife
       const clip = clips[index]!
       const offset = Math.round(at * SAMPLE_RATE)
       for (let i = 0; i < clip.length; i++) pcm[offset + i] = pcm[offset + i]! + clip[i]! * gain
-      words.push({word: manifest.words[index]!, start: round3(at), end: round3((offset + clip.length) / SAMPLE_RATE)})
+      words.push({word: manifest.words[index]!, start: roundSeconds(at), end: roundSeconds((offset + clip.length) / SAMPLE_RATE)})
     }
     const p = rand()
     t = end + (!spec.longPauses || p < 0.6 ? uniform(0.5, 1.5) : p < 0.9 ? uniform(1.5, 4) : uniform(4, 10))
@@ -159,5 +160,3 @@ export async function syntheticSpeech(spec: SpeechSpec, manifest = trainedManife
       `${variantInfo.wordsPerMinute} wpm, pitch ${variantInfo.pitch} (the held-out variant), seed ${spec.seed}`,
   }
 }
-
-const round3 = (x: number): number => Math.round(x * 1000) / 1000

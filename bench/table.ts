@@ -5,20 +5,9 @@ import type {TimelineSummary} from './timeline.js'
 import type {QualityResult} from './quality.js'
 import {targetRows} from './targets.js'
 import type {WhisperCppResult} from './whispercpp.js'
+import {textTable, type Cell} from '../src/output/text-table.js'
 
-type Cell = string | number | null | undefined
-
-export function table(headers: string[], rows: Cell[][]): string {
-  const text = rows.map((row) => row.map((cell) => (cell === null || cell === undefined ? '–' : String(cell))))
-  const widths = headers.map((h, i) => Math.max(h.length, ...text.map((row) => row[i]?.length ?? 0)))
-  const numeric = headers.map((_, i) => text.every((row) => /^[-–\d.,x% ]*$/.test(row[i] ?? '')))
-  const line = (cells: string[]): string =>
-    cells
-      .map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd()
-  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...text.map(line)].join('\n')
-}
+export const table = (headers: string[], rows: Cell[][]): string => textTable(headers, rows, {rule: true, alignNumbers: true})
 
 export function timelineTable(result: TimelineResult): string {
   const s = result.summary

@@ -1,4 +1,5 @@
 import type {Capture} from '../engine/audio/capture.js'
+import {rms} from '../engine/audio/pcm.js'
 import type {EngineEvent, FinalEvent, PartialEvent, StatsEvent} from '../engine/events.js'
 import type {Streamer} from '../engine/stream/streamer.js'
 import type {Sink} from '../output/sink.js'
@@ -58,10 +59,4 @@ export async function pumpMic(
   }
   view?.setPhase('stopping')
   await streamer.flush()
-}
-
-function rms(chunk: Float32Array): number {
-  let sum = 0
-  for (let i = 0; i < chunk.length; i++) sum += chunk[i] * chunk[i]
-  return chunk.length === 0 ? 0 : Math.sqrt(sum / chunk.length)
 }

@@ -57,5 +57,8 @@ export interface VoiceEvent {
 export type TranscriptEvent = PartialEvent | FinalEvent
 export type EngineEvent = TranscriptEvent | StatsEvent | VoiceEvent
 
+/** Seconds as every event and response gives them: to the millisecond. */
+export const roundSeconds = (seconds: number): number => Math.round(seconds * 1000) / 1000
+
 /** The engine's internal clock is integer samples; this converts once, at the edge. */
-export const samplesToSeconds = (samples: number, sampleRate: number): number => Math.round((samples / sampleRate) * 1000) / 1000
+export const samplesToSeconds = (samples: number, sampleRate: number): number => roundSeconds(samples / sampleRate)

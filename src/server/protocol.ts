@@ -43,8 +43,6 @@ export const errorCodes = {
   overloaded: 1013,
   /** The transcription failed on the server. */
   internal: 1011,
-  /** The server is shutting down: the finals so far were sent, then `done`. */
-  'shutting-down': 1001,
 } as const
 export type ErrorCodeName = keyof typeof errorCodes
 

@@ -1,6 +1,7 @@
 import type {RawData, WebSocket} from 'ws'
 import type {Engine} from '../engine/engine.js'
 import {isWhisperStreamError} from '../engine/errors.js'
+import {samplesToSeconds} from '../engine/events.js'
 import type {Streamer} from '../engine/stream/streamer.js'
 import {AudioBatch, toBuffer} from './audio-batch.js'
 import {clientMessage} from './error-wording.js'
@@ -265,7 +266,7 @@ export class StreamSession {
   /** Seconds of audio received, to the millisecond. */
   private seconds(): number {
     const rate = this.running?.streamer.sampleRate
-    return rate ? Math.round((this.samples / rate) * 1000) / 1000 : 0
+    return rate ? samplesToSeconds(this.samples, rate) : 0
   }
 
   private isClosed(): boolean {

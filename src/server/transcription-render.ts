@@ -1,4 +1,4 @@
-import type {FinalEvent} from '../engine/events.js'
+import {roundSeconds, type FinalEvent} from '../engine/events.js'
 import {createFormatter} from '../output/formats.js'
 import type {ResponseFormat} from './transcription-request.js'
 
@@ -23,7 +23,7 @@ export function renderTranscription(format: ResponseFormat, job: TranscriptionRe
         body: JSON.stringify({
           task,
           language: job.language ?? 'en',
-          duration: Math.round(job.duration * 1000) / 1000,
+          duration: roundSeconds(job.duration),
           text,
           segments: job.segments.map((s, id) => ({
             id,

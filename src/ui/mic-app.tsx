@@ -1,5 +1,5 @@
 import {useSyncExternalStore} from 'react'
-import {Box, Text, useInput} from 'ink'
+import {Box, useInput} from 'ink'
 import type {MicStore} from './mic-store.js'
 import {StatusLine} from './status-line.js'
 import {TranscriptView} from './transcript-view.js'
@@ -35,13 +35,6 @@ export function MicApp({store, model, keys, color, columns}: MicAppProps) {
     <Box flexDirection="column">
       <TranscriptView finals={state.finals} partial={state.partial} width={columns} color={color} />
       <StatusLine state={state} model={model} columns={width} width={columns} keys={keys} />
-      {state.notice ? (
-        <Box width={columns}>
-          <Text color="red" wrap="wrap">
-            {state.notice}
-          </Text>
-        </Box>
-      ) : null}
     </Box>
   )
 }

@@ -26,8 +26,6 @@ export interface MicState {
   rtf: number | undefined
   paused: boolean
   phase: MicPhase
-  /** One line shown under the status (an error or a hint). */
-  notice: string | undefined
 }
 
 export const initialMicState = (): MicState => ({
@@ -40,7 +38,6 @@ export const initialMicState = (): MicState => ({
   rtf: undefined,
   paused: false,
   phase: 'starting',
-  notice: undefined,
 })
 
 type Listener = () => void
@@ -53,7 +50,6 @@ export class MicStore {
   private state: MicState = initialMicState()
   private readonly listeners = new Set<Listener>()
   private readonly quitListeners = new Set<Listener>()
-  private readonly pauseListeners = new Set<(paused: boolean) => void>()
 
   readonly subscribe = (listener: Listener): (() => void) => {
     this.listeners.add(listener)
@@ -89,16 +85,11 @@ export class MicStore {
     if (phase !== this.state.phase) this.update({phase})
   }
 
-  setNotice(notice: string | undefined): void {
-    this.update({notice})
-  }
-
-  /** `p`: flips the paused state and tells the command. */
+  /** `p`: flips the paused state (the command reads it for each chunk). */
   togglePause(): void {
     if (this.state.phase === 'stopping' || this.state.phase === 'stopped') return
     const paused = !this.state.paused
     this.update({paused})
-    for (const listener of this.pauseListeners) listener(paused)
   }
 
   /** `q` / Ctrl-C: asks the command to stop (it flushes, then marks the phase stopped). */
@@ -111,11 +102,6 @@ export class MicStore {
   onQuit(listener: Listener): () => void {
     this.quitListeners.add(listener)
     return () => this.quitListeners.delete(listener)
-  }
-
-  onPause(listener: (paused: boolean) => void): () => void {
-    this.pauseListeners.add(listener)
-    return () => this.pauseListeners.delete(listener)
   }
 
   private update(patch: Partial<MicState>): void {

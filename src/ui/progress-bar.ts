@@ -22,6 +22,13 @@ export interface ProgressBarOptions {
   now?: () => number
 }
 
+/** `[######------]  50%`: the bar every progress display draws (downloads here, bench scenarios). */
+export function drawBar(fraction: number, width: number): string {
+  const f = Math.max(0, Math.min(1, fraction))
+  const filled = Math.round(f * width)
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.floor(f * 100)).padStart(3)}%`
+}
+
 export function formatBytes(bytes: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB']
   let value = bytes
@@ -124,12 +131,12 @@ export class ProgressBar {
     const speed = (state.bytes - state.resumedFrom) / seconds
     const eta = speed > 0 ? (state.total - state.bytes) / speed : Number.NaN
     const fraction = state.total > 0 ? Math.min(state.bytes / state.total, 1) : 1
-    const stats = ` ${String(Math.floor(fraction * 100)).padStart(3)}% ${formatBytes(state.bytes)}/${formatBytes(state.total)} ${formatBytes(speed)}/s ETA ${formatDuration(eta)}`
+    const stats = `${formatBytes(state.bytes)}/${formatBytes(state.total)} ${formatBytes(speed)}/s ETA ${formatDuration(eta)}`
     const columns = this.stream.columns || 80
     const name = file.length > 32 ? `…${file.slice(-31)}` : file
-    const width = Math.max(10, Math.min(30, columns - name.length - stats.length - 4))
-    const filled = Math.round(fraction * width)
-    const line = `${name} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}]${stats}`
+    // Room for the name, the brackets, the percentage and the stats.
+    const width = Math.max(10, Math.min(30, columns - name.length - stats.length - 10))
+    const line = `${name} ${drawBar(fraction, width)} ${stats}`
     this.stream.write(`\r${line.slice(0, columns - 1)}\u001B[K`)
   }
 }

@@ -21,10 +21,8 @@ export interface MicUi {
   setLevel(level: number, elapsed: number): void
   setSpeaking(speaking: boolean): void
   setPhase(phase: MicPhase): void
-  setNotice(line: string | undefined): void
   readonly paused: boolean
   onQuit(listener: () => void): () => void
-  onPause(listener: (paused: boolean) => void): () => void
   /** Shows the final frame and gives the terminal back. */
   close(): Promise<void>
 }
@@ -48,12 +46,10 @@ export function renderMic(props: RenderMicProps): MicUi {
     setLevel: (level, elapsed) => store.setLevel(level, elapsed),
     setSpeaking: (speaking) => store.setSpeaking(speaking),
     setPhase: (phase) => store.setPhase(phase),
-    setNotice: (line) => store.setNotice(line),
     get paused() {
       return store.getSnapshot().paused
     },
     onQuit: (listener) => store.onQuit(listener),
-    onPause: (listener) => store.onPause(listener),
     close: () => {
       closed ??= (async () => {
         store.setPhase('stopped')

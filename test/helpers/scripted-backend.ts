@@ -225,8 +225,6 @@ export class ScriptedVad implements VoiceActivity {
     const end = at + frame.length
     return this.speech.some(([s, e]) => s < end && e > at) ? 0.9 : 0.05
   }
-
-  reset(): void {}
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -69,7 +69,10 @@ describe('MicApp', () => {
     store.setLevel(0.1, 1)
     const pauses: boolean[] = []
     let quits = 0
-    store.onPause((paused) => pauses.push(paused))
+    let paused = store.getSnapshot().paused
+    store.subscribe(() => {
+      if (store.getSnapshot().paused !== paused) pauses.push((paused = store.getSnapshot().paused))
+    })
     store.onQuit(() => quits++)
     await keysReady(view)
     view.stdin.write('p')

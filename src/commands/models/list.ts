@@ -1,6 +1,7 @@
 import {REGISTRY, approximateSize, formatDtype, type Dtype} from '../../engine/store/registry.js'
 import {hubCacheDir, listCachedRepos} from '../../engine/store/hub-cache.js'
 import {formatBytes} from '../../ui/progress-bar.js'
+import {textTable} from '../../output/text-table.js'
 import {BaseCommand} from '../../cli/base-command.js'
 
 export interface ModelListing {
@@ -80,15 +81,7 @@ export default class ModelsList extends BaseCommand {
           ? `~${formatBytes(model.approximateSizes?.[model.defaultDtype] ?? 0)} (${model.defaultDtype})`
           : '',
     ])
-    const header = ['NAME', 'REPOSITORY', 'DOWNLOADED', 'SIZE']
-    const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)))
-    for (const row of [header, ...rows])
-      this.log(
-        row
-          .map((cell, column) => cell.padEnd(widths[column]))
-          .join('  ')
-          .trimEnd(),
-      )
+    this.log(textTable(['NAME', 'REPOSITORY', 'DOWNLOADED', 'SIZE'], rows))
     this.log(`\ncache: ${cache}`)
   }
 }

@@ -6,6 +6,14 @@
  */
 
 /** Sample encodings that arrive as raw bytes. */
+/** Root mean square of the samples, 0..1 (the input level; 0 for no samples). */
+export function rms(pcm: Float32Array): number {
+  if (pcm.length === 0) return 0
+  let sum = 0
+  for (let i = 0; i < pcm.length; i++) sum += pcm[i] * pcm[i]
+  return Math.min(1, Math.sqrt(sum / pcm.length))
+}
+
 export type PcmFormat = 'f32le' | 's16le'
 
 export const bytesPerSample = (format: PcmFormat): number => (format === 'f32le' ? 4 : 2)

@@ -1,4 +1,4 @@
-import {access} from 'node:fs/promises'
+import {fileExists} from '../file-exists.js'
 import {join} from 'node:path'
 import {DTYPE_SUFFIX, formatDtype, partsOf, type Dtype, type DtypeChoice, type DtypeParts} from '../store/registry.js'
 import {WhisperStreamError} from '../errors.js'
@@ -15,12 +15,6 @@ export interface ModelFiles {
   decoder: DecoderFiles
 }
 
-const exists = async (path: string): Promise<boolean> =>
-  access(path).then(
-    () => true,
-    () => false,
-  )
-
 /** Finds the ONNX files of a choice: a merged decoder, or the split pair older exports have. */
 export async function findModelFiles(dir: string, choice: DtypeChoice): Promise<ModelFiles> {
   const dtype = partsOf(choice)
@@ -34,9 +28,9 @@ export async function findModelFiles(dir: string, choice: DtypeChoice): Promise<
       hint: `this model has no ${formatDtype(choice)} variant here; use another dtype or pull this one`,
       details: {reason: 'dtype-missing', dtype: formatDtype(choice)},
     })
-  if (!(await exists(encoder))) throw missing(encoder)
-  if (await exists(merged)) return {dir, dtype, encoder, decoder: {layout: 'merged', merged}}
-  if ((await exists(decoder)) && (await exists(decoderWithPast))) {
+  if (!(await fileExists(encoder))) throw missing(encoder)
+  if (await fileExists(merged)) return {dir, dtype, encoder, decoder: {layout: 'merged', merged}}
+  if ((await fileExists(decoder)) && (await fileExists(decoderWithPast))) {
     return {dir, dtype, encoder, decoder: {layout: 'split', decoder, decoderWithPast}}
   }
   throw missing(merged)

@@ -1,4 +1,4 @@
-import {constants} from 'node:fs'
+import {fileExists} from '../file-exists.js'
 import * as fs from 'node:fs/promises'
 import {homedir} from 'node:os'
 import * as path from 'node:path'
@@ -61,15 +61,9 @@ export function snapshotDir(cache: string, repo: string, commit: string): string
   return within(repoDir(cache, repo), 'snapshots', commit)
 }
 
-const exists = async (file: string): Promise<boolean> =>
-  fs.access(file, constants.F_OK).then(
-    () => true,
-    () => false,
-  )
-
 /** The commit a revision resolves to in the cache (a commit hash resolves to itself). */
 export async function readRef(cache: string, repo: string, revision: string): Promise<string | undefined> {
-  if (COMMIT.test(revision)) return (await exists(snapshotDir(cache, repo, revision))) ? revision : undefined
+  if (COMMIT.test(revision)) return (await fileExists(snapshotDir(cache, repo, revision))) ? revision : undefined
   const content = await fs.readFile(within(repoDir(cache, repo), 'refs', revision), 'utf8').catch(() => undefined)
   const commit = content?.trim()
   return commit && COMMIT.test(commit) ? commit : undefined
@@ -104,15 +98,15 @@ export async function markMissing(cache: string, repo: string, commit: string, f
 }
 
 export const isMarkedMissing = async (cache: string, repo: string, commit: string, file: string): Promise<boolean> =>
-  exists(within(repoDir(cache, repo), '.no_exist', commit, file))
+  fileExists(within(repoDir(cache, repo), '.no_exist', commit, file))
 
 /** Does the snapshot hold everything `dtype` needs (following symlinks to existing blobs)? */
 export const hasDtype = (dir: string, dtype: DtypeChoice): Promise<boolean> => hasFiles(dir, filesForDtype(dtype))
 
 async function hasFiles(dir: string, files: ModelFile[]): Promise<boolean> {
   for (const file of files) {
-    if (file.optional || (await exists(path.join(dir, file.path)))) continue
-    if (file.fallback && (await Promise.all(file.fallback.map((f) => exists(path.join(dir, f))))).every(Boolean)) continue
+    if (file.optional || (await fileExists(path.join(dir, file.path)))) continue
+    if (file.fallback && (await Promise.all(file.fallback.map((f) => fileExists(path.join(dir, f))))).every(Boolean)) continue
     return false
   }
   return true
@@ -199,7 +193,7 @@ export async function listCachedRepos(cache: string): Promise<CachedRepo[]> {
 /** Deletes a repository's whole cache folder; returns the bytes freed, undefined when it was not there. */
 export async function removeRepo(cache: string, repo: string): Promise<number | undefined> {
   const dir = repoDir(cache, repo)
-  if (!(await exists(dir))) return undefined
+  if (!(await fileExists(dir))) return undefined
   const size = await sizeOfDir(path.join(dir, 'blobs'))
   await fs.rm(dir, {recursive: true, force: true})
   return size

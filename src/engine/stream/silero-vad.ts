@@ -95,11 +95,6 @@ export class SileroVad implements VoiceActivity {
     return (out.output.data as Float32Array)[0]
   }
 
-  reset(): void {
-    this.input.fill(0)
-    for (const buffer of this.stateBuffers) buffer.fill(0)
-  }
-
   async close(): Promise<void> {
     await this.session.release()
   }

@@ -1,3 +1,4 @@
+import {rms} from '../audio/pcm.js'
 import {WhisperStreamError} from '../errors.js'
 import {samplesToSeconds, type FinalEvent, type PartialEvent, type StatsEvent, type VoiceEvent} from '../events.js'
 import type {AsrBackend, Hypothesis, TimedWord} from './asr-backend.js'
@@ -496,9 +497,3 @@ const joinWords = (words: readonly TimedWord[]): string =>
     .map((w) => w.text)
     .join('')
     .trim()
-
-function rms(pcm: Float32Array): number {
-  let sum = 0
-  for (let i = 0; i < pcm.length; i++) sum += pcm[i] * pcm[i]
-  return Math.min(1, Math.sqrt(sum / pcm.length))
-}

@@ -7,6 +7,4 @@ export interface VoiceActivity {
   readonly frameSamples: number
   /** Speech probability 0..1 of this frame; the detector keeps its own state across calls. */
   process(frame: Float32Array): Promise<number>
-  /** Forgets all state (a new, unrelated stream). */
-  reset(): void
 }

@@ -64,8 +64,7 @@ describe('SileroVad on real speech', () => {
 
   it('gives high probability in speech and low in silence (v5 and v4 weights)', async () => {
     const legacy = await SileroVad.create({version: 'v4'})
-    for (const detector of [vad, legacy]) {
-      detector.reset()
+    for (const detector of [vad.fork(), legacy]) {
       const inSpeech: number[] = []
       const inSilence: number[] = []
       for (let at = 0; at + 512 <= audio.length; at += 512) {
@@ -84,7 +83,6 @@ describe('SileroVad on real speech', () => {
   })
 
   it('behind a Streamer: no backend call in silence, one utterance finalized per speech stretch', async () => {
-    vad.reset()
     const calls: Array<[number, number]> = []
     let streamer: Streamer | undefined
     // A stand-in backend: one word per window, located by the ring buffer's start.
@@ -102,7 +100,7 @@ describe('SileroVad on real speech', () => {
         }
       },
     }
-    streamer = new Streamer(backend, {stepMs: 1000}, vad)
+    streamer = new Streamer(backend, {stepMs: 1000}, vad.fork())
     const finals: string[] = []
     streamer.on('final', (e) => finals.push(e.text))
     for (let at = 0; at < audio.length; at += 1600) {
