@@ -74,8 +74,8 @@ export function validateTranscriptionForm(
   const prompt = field('prompt')
   if (prompt !== undefined && prompt.length > maxPromptChars) throw invalid('prompt', `prompt is longer than ${maxPromptChars} characters`)
   const temperature = field('temperature')
-  // Decoding is greedy (temperature 0); other values OpenAI accepts are taken, not used.
-  if (temperature !== undefined && !(temperature.trim() !== '' && Number(temperature) >= 0 && Number(temperature) <= 1)) {
+  // Accepted for compatibility, not used: decoding follows Whisper's own schedule (0, then its fallback temperatures).
+  if (temperature !== undefined && !(/^\+?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(temperature) && Number(temperature) <= 1)) {
     throw invalid('temperature', `temperature must be a number from 0 to 1, got "${temperature.slice(0, 100)}"`)
   }
   const granularity = field('timestamp_granularities[]')

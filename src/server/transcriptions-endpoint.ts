@@ -35,6 +35,8 @@ const MAX_PARTS = 20
  */
 export function handleTranscription(req: IncomingMessage, res: ServerResponse, ctx: TranscriptionContext): void {
   serve(req, res, ctx).catch((error: unknown) => {
+    // A client that left cancels its transcription: expected, and nobody is there to answer.
+    if (res.destroyed || (isWhisperStreamError(error) && error.code === 'aborted' && !res.writable)) return
     sendError(req, res, error instanceof HttpError ? error : internalError(error, 'transcription', ctx.log))
   })
 }
@@ -46,7 +48,8 @@ async function serve(req: IncomingMessage, res: ServerResponse, ctx: Transcripti
       req,
       res,
       new HttpError(413, `the request is larger than the ${ctx.maxFileBytes}-byte file limit`, 'file', 'file_too_large'),
-      0,
+      // Read (and dropped) up to twice the limit, so that a client still sending reads the 413, not a reset.
+      2 * ctx.maxFileBytes,
     )
   }
   const abort = new AbortController()

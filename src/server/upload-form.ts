@@ -66,6 +66,11 @@ export async function readUploadForm(req: IncomingMessage, limits: FormLimits): 
   }
   const dir = await mkdtemp(path.join(tmpdir(), 'whisper-stream-upload-'))
   const dispose = (): Promise<void> => rm(dir, {recursive: true, force: true})
+  if (req.destroyed) {
+    // The client left while the directory was made: its 'close' has passed, and the parser would wait forever.
+    await dispose()
+    throw new HttpError(400, 'the request body ended early')
+  }
   try {
     const {parts, file} = await parse(req, parser, path.join(dir, 'file'), limits)
     return {parts, file, dispose}
@@ -107,8 +112,13 @@ function parse(
       if (name !== 'file' || file || failure) return void stream.resume()
       const spool: SpooledFile = {path: filePath, bytes: 0}
       file = spool
-      stream.on('limit', () => fail(new HttpError(413, `the file is larger than ${limits.maxFileBytes} bytes`, 'file', 'file_too_large')))
       const spooling = spoolTo(stream, spool)
+      // Answered at once: waiting for the rest of a body that is refused anyway could outlast the request timeout.
+      stream.on('limit', () => {
+        fail(new HttpError(413, `the file is larger than ${limits.maxFileBytes} bytes`, 'file', 'file_too_large'))
+        spooling.stop()
+        settle()
+      })
       stopSpool = spooling.stop
       spooled = spooling.done.catch((error: unknown) => {
         fail(new HttpError(500, `could not store the upload: ${error instanceof Error ? error.message : String(error)}`, 'file'))

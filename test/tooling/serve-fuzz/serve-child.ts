@@ -24,7 +24,12 @@ export interface ServeChild {
 }
 
 /** Starts `node bin/run.js serve --model DIR --port 0 …` and waits for `listening on http://…` (bounded). */
-export async function startServeChild(modelDir: string, extraArgs: string[] = [], timeoutMs = 90_000): Promise<ServeChild> {
+export async function startServeChild(
+  modelDir: string,
+  extraArgs: string[] = [],
+  timeoutMs = 90_000,
+  env: Record<string, string> = {},
+): Promise<ServeChild> {
   const root = findRepoRoot()
   if (!existsSync(path.join(root, 'dist', 'src', 'commands', 'serve.js'))) throw new Error('dist/ is missing: run `npm run build` first')
   const child = spawn(
@@ -32,7 +37,7 @@ export async function startServeChild(modelDir: string, extraArgs: string[] = []
     [path.join(root, 'bin', 'run.js'), 'serve', '--model', modelDir, '--host', '127.0.0.1', '--port', '0', ...extraArgs],
     {
       stdio: ['ignore', 'ignore', 'pipe'],
-      env: {...process.env, WHISPER_STREAM_DEBUG: '', NO_COLOR: '1', HF_HUB_OFFLINE: '1'},
+      env: {...process.env, WHISPER_STREAM_DEBUG: '', NO_COLOR: '1', HF_HUB_OFFLINE: '1', ...env},
     },
   )
   const lines: string[] = []

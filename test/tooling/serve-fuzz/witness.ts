@@ -34,6 +34,7 @@ export class Witness {
   private closeCode = 0
   private readonly closed: Promise<void>
   private loop: Promise<void> = Promise.resolve()
+  private onFinal: Array<() => void> = []
 
   constructor(
     wsUrl: string,
@@ -51,6 +52,7 @@ export class Witness {
         const latency = performance.now() - (this.t0 + ((message['end'] as number) * 1000) / speed)
         this.pending.push(latency)
         this.all.push(latency)
+        for (const resolve of this.onFinal.splice(0)) resolve()
       }
       if (message.type === 'error') this.problems.push(`error ${String(message['code'])}: ${String(message['message'])}`)
     })
@@ -87,6 +89,18 @@ export class Witness {
       const wait = this.t0 + ((this.sent / RATE) * 1000) / speed - performance.now()
       await sleep(Math.max(0, wait))
     }
+  }
+
+  /** Resolves at the first final (at once if one came), or after `timeoutMs` (the caller checks `messages`). */
+  firstFinal(timeoutMs: number): Promise<void> {
+    if (this.messages.some((m) => m.type === 'final')) return Promise.resolve()
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs)
+      this.onFinal.push(() => {
+        clearTimeout(timer)
+        resolve()
+      })
+    })
   }
 
   /** Final latencies since the last call. */
