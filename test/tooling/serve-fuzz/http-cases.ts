@@ -316,7 +316,8 @@ const bodies: Record<HttpCaseKind, Body> = {
     const declared = chance(rng, 0.5)
     ctx.notes.push(`${over} bytes, ${declared ? 'Content-Length' : 'chunked'}`)
     const form = multipart([{name: 'file', value: Buffer.alloc(over, 7), filename: 'big.wav'}, ...validFields(rng)], 'b')
-    ctx.expected.push('http:413')
+    // 413 once the limit is crossed; 408 when the request timeout passes first (a loaded machine, a short timeout).
+    ctx.expected.push('http:413', 'http:408')
     const headers: Record<string, string | number> = {'Content-Type': 'multipart/form-data; boundary=b'}
     let body = form
     if (declared) headers['Content-Length'] = form.length
