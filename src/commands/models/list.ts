@@ -43,7 +43,7 @@ export default class ModelsList extends BaseCommand {
         repo: entry.repo,
         description: entry.description,
         known: true,
-        downloaded: Boolean(found && found.dtypes.length > 0),
+        downloaded: Boolean(found && runnable(found.parts)),
         dtypes: found?.dtypes ?? [],
         parts: found?.parts ?? {encoder: [], decoder: []},
         size: found?.size ?? 0,
@@ -60,7 +60,7 @@ export default class ModelsList extends BaseCommand {
         name: found.repo,
         repo: found.repo,
         known: false,
-        downloaded: found.dtypes.length > 0,
+        downloaded: runnable(found.parts),
         dtypes: found.dtypes,
         parts: found.parts,
         size: found.size,
@@ -86,13 +86,20 @@ export default class ModelsList extends BaseCommand {
   }
 }
 
-/** Complete dtypes, then parts that only a per-part choice can use ("+ decoder q4"). */
+/** Complete dtypes, then parts only a per-part choice can use ("encoder=fp32,decoder=q4", "+ decoder q4"). */
 function downloadedColumn(model: ModelListing): string {
-  const extra = (['encoder', 'decoder'] as const)
-    .map((part) => [part, model.parts[part].filter((dtype) => !model.dtypes.includes(dtype))] as const)
-    .filter(([, dtypes]) => dtypes.length > 0)
-    .map(([part, dtypes]) => `+ ${part} ${dtypes.join(',')}`)
-  const complete = model.dtypes.join(',')
-  if (complete || extra.length > 0) return [complete, ...extra].filter(Boolean).join(' ')
-  return model.size > 0 ? 'partial' : '-'
+  const extra = (part: 'encoder' | 'decoder'): Dtype[] => model.parts[part].filter((dtype) => !model.dtypes.includes(dtype))
+  const [encoders, decoders] = [extra('encoder'), extra('decoder')]
+  const parts =
+    encoders.length > 0 && decoders.length > 0
+      ? [`encoder=${encoders.join('|')},decoder=${decoders.join('|')}`]
+      : [
+          ...(encoders.length > 0 ? [`+ encoder ${encoders.join(',')}`] : []),
+          ...(decoders.length > 0 ? [`+ decoder ${decoders.join(',')}`] : []),
+        ]
+  const shown = [model.dtypes.join(','), ...parts].filter(Boolean).join(' ')
+  return shown || (model.size > 0 ? 'partial' : '-')
 }
+
+/** Some encoder and some decoder are there: a per-part choice (the default of tiny and base) can run. */
+const runnable = (parts: {encoder: Dtype[]; decoder: Dtype[]}): boolean => parts.encoder.length > 0 && parts.decoder.length > 0

@@ -24,7 +24,10 @@ const blobs = () => path.join(cache, `models--${REPO.replace('/', '--')}`, 'blob
 beforeAll(async () => {
   work = fs.mkdtempSync(path.join(tmpdir(), 'ws-pull-'))
   hub = await startFakeHub({root: path.join(work, 'hub')})
-  hub.addRepo(REPO, fakeModelFiles({suffixes: ['', '_quantized']}))
+  // tiny.en's default is the fp32 encoder with the q4 decoder: the repo has that decoder (and no q4 encoder).
+  const tinyFiles = fakeModelFiles({suffixes: ['', '_quantized', '_q4']})
+  delete tinyFiles['onnx/encoder_model_q4.onnx']
+  hub.addRepo(REPO, tinyFiles)
   hub.addRepo('someone/unmerged', fakeModelFiles({merged: false, tokenizerConfig: false}))
   hub.addRepo('someone/variants', fakeModelFiles({suffixes: ['', '_fp16', '_quantized', '_int8', '_uint8', '_q4', '_q4f16', '_bnb4']}))
   hub.addRepo('someone/transformers5', fakeModelFiles({processorConfig: true}))
@@ -231,7 +234,12 @@ describe('pull into the hub cache', () => {
     expect(events.some((e) => e.type === 'progress')).toBe(true)
     hub.reset()
     const second = await resolveModelInfo('tiny.en', {cacheDir: cache, client: client()})
-    expect(second).toMatchObject({source: 'cache', dir: first.dir, dtype: 'fp32'})
+    // tiny.en's default: the fp32 encoder with the q4 decoder, exactly those two graphs.
+    expect(second).toMatchObject({source: 'cache', dir: first.dir, dtype: {encoder: 'fp32', decoder: 'q4'}})
+    expect(first.files.map((f) => f.path).filter((p) => p.startsWith('onnx/'))).toEqual([
+      'onnx/encoder_model.onnx',
+      'onnx/decoder_model_merged_q4.onnx',
+    ])
     expect(hub.requests).toHaveLength(0)
   })
 
