@@ -31,7 +31,7 @@ async function loadGenerator(): Promise<typeof import('../models/generator/index
 }
 
 /** The same weights again with whisper.cpp files beside them (scenario whispercpp); the gain keeps greedy tokens (README). */
-const WHISPER_CPP = {ggml: ['f16', 'q8_0'] as const, logitGain: 50}
+const WHISPER_CPP = {ggml: ['f16', 'q8_0'] as const, logitGain: 50, dtypes: ['fp32', 'fp16', 'q8', 'q4'] as const}
 
 /**
  * `withWhisperCpp`: whisper.cpp files beside the ONNX ones (scenario whispercpp); `variants`: every
@@ -45,11 +45,11 @@ export async function generatedModel(
 ): Promise<BenchModel> {
   const {generateModel, GENERATOR_DTYPES, GENERATOR_VERSION, PRESETS, TRAINED_WEIGHTS, trainedWeightsTag} = await loadGenerator()
   const trained = TRAINED_WEIGHTS[preset]
-  const variant = `${withWhisperCpp ? '-whispercpp' : ''}-v${GENERATOR_VERSION}${trained ? `-${trainedWeightsTag(trained)}` : ''}${variants ? '-variants' : ''}`
+  const variant = `${withWhisperCpp ? '-vs-whispercpp' : ''}-v${GENERATOR_VERSION}${trained ? `-${trainedWeightsTag(trained)}` : ''}${variants ? '-variants' : ''}`
   const dir = path.join(cacheDir('bench-models'), `${preset}${variant}`)
   const dims = PRESETS[preset]
   const weights = trained ? `trained on synthetic speech, models/trained/${trained}` : 'random weights, seed 1'
-  const extra = withWhisperCpp ? `; final LayerNorm gain ${WHISPER_CPP.logitGain}, with whisper.cpp files` : ''
+  const extra = withWhisperCpp ? `; final LayerNorm gain ${WHISPER_CPP.logitGain}, fp16/q8/q4 variants and whisper.cpp files` : ''
   const origin = `generated ${preset} (${weights}; d_model ${dims.dModel}, ${dims.encoderLayers}+${dims.decoderLayers} layers${extra})`
   if (existsSync(dir)) return {dir, origin, generated: true}
   onStatus?.(`generating the ${preset} model into ${dir} (once)`)
@@ -59,7 +59,7 @@ export async function generatedModel(
       out: tmp,
       preset,
       seed: 1,
-      ...(withWhisperCpp ? {ggml: [...WHISPER_CPP.ggml], logitGain: WHISPER_CPP.logitGain} : {}),
+      ...(withWhisperCpp ? {ggml: [...WHISPER_CPP.ggml], logitGain: WHISPER_CPP.logitGain, dtypes: [...WHISPER_CPP.dtypes]} : {}),
       ...(variants ? {dtypes: GENERATOR_DTYPES} : {}),
     })
     await rename(tmp, dir)

@@ -168,7 +168,20 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       // The generated default gets its own copy with whisper.cpp files (and a peaked final LayerNorm:
       // same greedy tokens, see README); a --model folder is compared when it holds ggml-model*.bin.
       const peer = options.model === undefined ? await generatedModel('tiny-shaped', (line) => progress.note(line), true) : found
-      const peerModel = peer === found ? model : await WhisperModel.load(peer.dir, {threads: options.threads || undefined})
+      const threads = options.threads || undefined
+      const peerModel = peer === found ? model : await WhisperModel.load(peer.dir, {threads})
+      // Our quantized decoders (the hub's variants) next to whisper.cpp's f16/q8_0, where the folder has them.
+      const variants: NonNullable<WhisperCppOptions['variants']> = []
+      for (const dtype of ['fp16', 'q8', 'q4'] as const) {
+        try {
+          variants.push({
+            label: `decoder ${dtype}`,
+            model: await WhisperModel.load(peer.dir, {threads, dtype: {encoder: 'fp32', decoder: dtype}}),
+          })
+        } catch {
+          // not in this folder
+        }
+      }
       try {
         const settings: WhisperCppOptions = {
           ...defaultWhisperCppOptions,
@@ -176,10 +189,12 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
           ...options.whispercpp,
           ggml: options.whispercpp?.ggml ?? ggmlFiles(peer.dir),
           threads: options.threads,
+          variants,
         }
         report.whispercpp = {model: peer.origin, ...(await runWhisperCpp(peerModel, clip.pcm, settings, progress))}
       } finally {
         if (peerModel !== model) await peerModel.release()
+        for (const v of variants) await v.model.release()
       }
       progress.end(report.whispercpp.available ? undefined : report.whispercpp.reason)
     }

@@ -29,13 +29,15 @@ export interface WhisperCppOptions {
   /** Audio each live step re-decodes (whisper.cpp stream: --length 10000 + --keep 200). */
   liveWindowSeconds: number
   reps: number
+  /** More of ours (e.g. a quantized decoder), measured for the window and per token only. */
+  variants?: Array<{label: string; model: WhisperModel}>
 }
 
-export const defaultWhisperCppOptions: Omit<WhisperCppOptions, 'ggml' | 'threads'> = {
+export const defaultWhisperCppOptions: Omit<WhisperCppOptions, 'ggml' | 'threads' | 'variants'> = {
   fileSeconds: 30,
   liveSteps: 10,
   liveWindowSeconds: 10.2,
-  reps: 5,
+  reps: 7,
 }
 
 /** Token counts the per-token cost is taken between. */
@@ -45,7 +47,7 @@ const LONG = 31
 export interface WhisperCppRow {
   /** "ours (fp32)", "whisper.cpp f16", … */
   label: string
-  /** Log-mel + encoder of one 30 s window (+ the prompt pass), ms: T(2 tokens) − 2 × ms/token, fastest of the reps. */
+  /** Log-mel + encoder of one 30 s window (+ the prompt pass), ms: fastest T(2 tokens) − 2 × ms/token. */
   windowMs: number | null
   msPerToken: number | null
   /** Long-form file: wall / audio seconds. */
@@ -121,7 +123,7 @@ function whisperCppSide(lib: Binding, label: string, file: string, threads: numb
   }
 }
 
-function ourSide(model: WhisperModel): Side & {agreeing(theirs: string): number} {
+function ourSide(model: WhisperModel, label = `ours (${model.name})`): Side & {agreeing(theirs: string): number} {
   // Greedy only (temperatures [0]): whisper.cpp's greedy pass is what is compared.
   const greedy = {timestamps: false, loop: undefined, language: 'en', temperatures: [0]}
   const window = new WindowTranscriber(model, greedy)
@@ -130,7 +132,7 @@ function ourSide(model: WhisperModel): Side & {agreeing(theirs: string): number}
   let last: number[] = []
   const engine = Engine.from(model)
   return {
-    label: `ours (${model.name})`,
+    label,
     window: async (audio, tokens) => {
       const r = await window.transcribe(audio, audio.length, [], {maxNewTokens: tokens})
       last = r.tokens
@@ -190,18 +192,20 @@ export async function runWhisperCpp(
     ours,
     ...Object.entries(options.ggml).map(([label, file]) => whisperCppSide(lib, `whisper.cpp ${label}`, file, threads, liveAudioCtx)),
   ]
+  const variantSides = (options.variants ?? []).map((v) => ourSide(v.model, `ours, ${v.label}`))
+  const windowSides = [...sides, ...variantSides]
   const notes: string[] = []
   const window30 = loopTo(clip, 30)
-  const totalWork = sides.length * (options.reps * 2 + 1 + options.liveSteps * 2 + 1)
+  const totalWork = sides.length * (options.liveSteps * 2 + 1) + windowSides.length * (options.reps * 2 + 1)
   let done = 0
   const tick = (what: string): void => progress.update(++done / totalWork, `whispercpp: ${what}`)
 
   // Window + per-token: interleaved by rep so load on the machine hits every side alike.
-  const times = sides.map(() => ({short: [] as number[], long: [] as number[]}))
-  const texts: string[] = sides.map(() => '')
-  for (const s of sides) await s.window(window30, SHORT) // warm-up
+  const times = windowSides.map(() => ({short: [] as number[], long: [] as number[]}))
+  const texts: string[] = windowSides.map(() => '')
+  for (const s of windowSides) await s.window(window30, SHORT) // warm-up
   for (let rep = 0; rep < options.reps; rep++) {
-    for (const [i, s] of sides.entries()) {
+    for (const [i, s] of windowSides.entries()) {
       for (const n of [SHORT, LONG]) {
         const start = now()
         const text = await s.window(window30, n)
@@ -240,18 +244,20 @@ export async function runWhisperCpp(
     }
   }
 
-  const rows = sides.map((s, i): WhisperCppRow => {
-    // Fastest of the reps: on a shared machine the minimum is the run least disturbed by others.
-    const short = Math.min(...times[i]!.short)
-    const long = Math.min(...times[i]!.long)
-    const perToken = (long - short) / (LONG - SHORT)
+  const rows = windowSides.map((s, i): WhisperCppRow => {
+    const full = i < sides.length
+    // Each rep runs 2 then 31 tokens back to back; the median of those paired differences is
+    // steadier on a shared machine than a difference of two separate statistics.
+    const t = times[i]!
+    const perToken = median(t.long.map((long, r) => long - t.short[r]!)) / (LONG - SHORT)
+    const short = Math.min(...t.short)
     return {
       label: s.label,
       windowMs: round(short - SHORT * perToken, 1),
       msPerToken: round(perToken, 2),
-      fileRtf: round(fileWall[i]! / options.fileSeconds, 4),
-      liveStepMs: round(median(live[i]!.main), 1),
-      liveStepAltMs: round(median(live[i]!.alt), 1),
+      fileRtf: full ? round(fileWall[i]! / options.fileSeconds, 4) : null,
+      liveStepMs: full ? round(median(live[i]!.main), 1) : null,
+      liveStepAltMs: full ? round(median(live[i]!.alt), 1) : null,
       agreement:
         i === 0 ? 'reference' : texts[0] === texts[i] ? `all ${LONG} tokens` : `first ${ours.agreeing(texts[i]!)} of ${LONG} tokens`,
     }
