@@ -1,8 +1,12 @@
+// Over 300 lines on purpose: one state machine whose fields (the ring, the agreement, the VAD cursor,
+// the step clock) move together in step(); the pieces with a job of their own live beside it
+// (ring-buffer, local-agreement, prompt-tail, streamer-options).
 import {rms} from '../audio/pcm.js'
 import {WhisperStreamError} from '../errors.js'
 import {samplesToSeconds, type FinalEvent, type PartialEvent, type StatsEvent, type VoiceEvent} from '../events.js'
 import type {AsrBackend, Hypothesis, TimedWord} from './asr-backend.js'
 import {LocalAgreement, trustedWords} from './local-agreement.js'
+import {PromptTail} from './prompt-tail.js'
 import {RingBuffer} from './ring-buffer.js'
 import {resolveStreamerOptions, type StreamerOptions} from './streamer-options.js'
 import type {VoiceActivity} from './vad.js'
@@ -450,43 +454,6 @@ export class Streamer {
   private throwIfStopped(): void {
     if (this.failure) throw this.failure
     if (this.aborted) throw new WhisperStreamError('aborted', 'transcription cancelled', {cause: this.options.signal?.reason})
-  }
-}
-
-/** The last `capacity` committed tokens, in a fixed ring; `tokens()` reuses one array. */
-class PromptTail {
-  private readonly ring: Int32Array
-  private readonly out: number[] = []
-  private next = 0
-  private count = 0
-
-  constructor(private readonly capacity: number) {
-    this.ring = new Int32Array(Math.max(capacity, 1))
-  }
-
-  get size(): number {
-    return this.count
-  }
-
-  add(tokens: readonly number[]): void {
-    if (this.capacity === 0) return
-    for (const token of tokens) {
-      this.ring[this.next] = token
-      this.next = (this.next + 1) % this.capacity
-      if (this.count < this.capacity) this.count++
-    }
-  }
-
-  clear(): void {
-    this.count = 0
-    this.next = 0
-  }
-
-  tokens(): readonly number[] {
-    this.out.length = this.count
-    const first = (this.next - this.count + this.capacity) % Math.max(this.capacity, 1)
-    for (let i = 0; i < this.count; i++) this.out[i] = this.ring[(first + i) % this.capacity]
-    return this.out
   }
 }
 
