@@ -34,6 +34,10 @@ export function renderTranscription(format: ResponseFormat, job: TranscriptionRe
             tokens: s.tokens ?? [],
             temperature: 0,
           })),
+          // OpenAI's word granularity: every word of the transcript with its times.
+          ...(job.segments.some((s) => s.words)
+            ? {words: job.segments.flatMap((s) => (s.words ?? []).map((w) => ({word: w.text.trim(), start: w.start, end: w.end})))}
+            : {}),
         }),
       }
     case 'text':

@@ -10,6 +10,10 @@ export interface TranscriptionRequest {
   responseFormat: ResponseFormat
   language: string | undefined
   prompt: string | undefined
+  /** The temperature schedule: OpenAI's 0 (the default) is Whisper's fallback from 0; T above 0 starts the fallback at T. */
+  temperatures: number[] | undefined
+  /** timestamp_granularities[]=word: words with times in verbose_json. */
+  words: boolean
 }
 
 /** Longest `prompt` accepted, in characters (Whisper keeps only the last 224 tokens of it anyway). */
@@ -74,15 +78,29 @@ export function validateTranscriptionForm(
   const prompt = field('prompt')
   if (prompt !== undefined && prompt.length > maxPromptChars) throw invalid('prompt', `prompt is longer than ${maxPromptChars} characters`)
   const temperature = field('temperature')
-  // Accepted for compatibility, not used: decoding follows Whisper's own schedule (0, then its fallback temperatures).
+  // OpenAI's meaning: where the temperature fallback starts.
   if (temperature !== undefined && !(/^\+?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(temperature) && Number(temperature) <= 1)) {
     throw invalid('temperature', `temperature must be a number from 0 to 1, got "${temperature.slice(0, 100)}"`)
   }
   const granularity = field('timestamp_granularities[]')
-  if (granularity !== undefined && granularity !== 'segment') {
-    throw invalid('timestamp_granularities[]', `timestamp_granularities[] may only be "segment" here, got "${granularity.slice(0, 100)}"`)
+  if (granularity !== undefined && granularity !== 'segment' && granularity !== 'word') {
+    throw invalid('timestamp_granularities[]', `timestamp_granularities[] must be "segment" or "word", got "${granularity.slice(0, 100)}"`)
   }
   const stream = field('stream')
   if (stream !== undefined && stream !== 'false') throw invalid('stream', 'stream must be false here (live transcription is ws /v1/stream)')
-  return {file, responseFormat: format as ResponseFormat, language: language?.toLowerCase(), prompt: prompt?.trim() || undefined}
+  return {
+    file,
+    responseFormat: format as ResponseFormat,
+    language: language?.toLowerCase(),
+    prompt: prompt?.trim() || undefined,
+    temperatures: temperature === undefined ? undefined : fallbackFrom(Number(temperature)),
+    words: granularity === 'word',
+  }
+}
+
+/** openai-whisper's CLI schedule: from `start` up to 1.0 in steps of 0.2 (0 gives Whisper's default). */
+function fallbackFrom(start: number): number[] {
+  const schedule: number[] = []
+  for (let t = start; t <= 1 + 1e-6; t += 0.2) schedule.push(Math.round(t * 1000) / 1000)
+  return schedule
 }

@@ -79,10 +79,16 @@ async function transcribe(request: TranscriptionRequest, ctx: TranscriptionConte
     let transcription
     try {
       transcription = ctx.engine.transcribeFile(audio, {
-        decoding: {language: request.language, task: 'transcribe'},
+        decoding: {
+          language: request.language,
+          task: 'transcribe',
+          wordTimestamps: request.words,
+          ...(request.temperatures ? {temperatures: request.temperatures} : {}),
+        },
         gate: lane,
         initialPrompt: request.prompt ? tokenizer.encode(` ${request.prompt}`) : [],
         withTokens: true,
+        withWords: request.words,
         signal,
       })
     } catch (error) {

@@ -69,6 +69,23 @@ describe('POST /v1/audio/transcriptions', () => {
     })
   })
 
+  it('timestamp_granularities[]=word: verbose_json lists the words with times inside their segments; temperature 0 decodes greedily first', async () => {
+    const res = await post({response_format: 'verbose_json', 'timestamp_granularities[]': 'word', temperature: '0'})
+    expect(res.status).toBe(200)
+    const body = (await res.json()) as {
+      segments: Array<{start: number; end: number; text: string}>
+      words: Array<{word: string; start: number; end: number}>
+    }
+    expect(body.words.length).toBeGreaterThan(0)
+    expect(body.words.map((w) => w.word).join(' ')).toBe(body.segments.map((s) => s.text.trim()).join(' '))
+    for (const word of body.words) {
+      expect(word.end).toBeGreaterThanOrEqual(word.start)
+      expect(body.segments.some((s) => word.start >= s.start - 1e-9 && word.end <= s.end + 1e-9)).toBe(true)
+    }
+    const plain = (await (await post({response_format: 'verbose_json'})).json()) as Record<string, unknown>
+    expect(plain).not.toHaveProperty('words')
+  })
+
   it('text, srt and vtt', async () => {
     const text = await post({response_format: 'text'})
     expect(text.headers.get('content-type')).toMatch(/text\/plain/)

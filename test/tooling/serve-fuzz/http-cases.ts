@@ -138,7 +138,7 @@ function validFields(rng: Rng): FormPart[] {
     {name: 'language', value: pick(rng, ['en', '', 'EN'])},
     {name: 'prompt', value: pick(rng, ['', 'Names: Ada, Grace.', 'x'.repeat(randInt(rng, 1, 4096))])},
     {name: 'temperature', value: pick(rng, ['0', '0.2', '1', '0.0'])},
-    {name: 'timestamp_granularities[]', value: 'segment'},
+    {name: 'timestamp_granularities[]', value: pick(rng, ['segment', 'word'])},
     {name: 'stream', value: 'false'},
   ]
   return all.filter(() => chance(rng, 0.5))
@@ -200,7 +200,7 @@ const bodies: Record<HttpCaseKind, Body> = {
         prompt: ['any text is a prompt'],
         temperature: ['hot', '-1', '2', 'NaN', '1e3', '0x1', 'Infinity', '0,5'],
         model: ['large-v3', 'whisper-2', '../model'],
-        'timestamp_granularities[]': ['word', 'segments'],
+        'timestamp_granularities[]': ['words', 'segments'],
         stream: ['true', '1', 'yes'],
       }
       extra = [{name: field, value: pick(rng, bogus[field])}]
