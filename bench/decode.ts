@@ -64,6 +64,8 @@ export async function runDecode(
   clip: Float32Array,
   options: DecodeOptions,
   progress: Progress,
+  /** The same weights with the `_timestamped` outputs, to price word timestamps (DTW). */
+  aligned?: WhisperModel,
 ): Promise<DecodeResult> {
   const {nSamples} = model.preprocessor
   const audio = loopTo(clip, nSamples / model.preprocessor.samplingRate)
@@ -124,6 +126,6 @@ export async function runDecode(
     encoderMs: round(median(encoderTimes), 1),
     promptTokens: init.length,
   }
-  if (options.windowReps > 0) result.window = await runWindowCost(model, clip, options.windowReps, progress)
+  if (options.windowReps > 0) result.window = await runWindowCost(model, clip, options.windowReps, progress, aligned)
   return result
 }

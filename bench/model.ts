@@ -42,14 +42,17 @@ export async function generatedModel(
   onStatus?: (line: string) => void,
   withWhisperCpp = false,
   variants = false,
+  timestamped = false,
 ): Promise<BenchModel> {
   const {generateModel, GENERATOR_DTYPES, GENERATOR_VERSION, PRESETS, TRAINED_WEIGHTS, trainedWeightsTag} = await loadGenerator()
   const trained = TRAINED_WEIGHTS[preset]
-  const variant = `${withWhisperCpp ? '-vs-whispercpp' : ''}-v${GENERATOR_VERSION}${trained ? `-${trainedWeightsTag(trained)}` : ''}${variants ? '-variants' : ''}`
+  const variant = `${withWhisperCpp ? '-vs-whispercpp' : ''}-v${GENERATOR_VERSION}${trained ? `-${trainedWeightsTag(trained)}` : ''}${variants ? '-variants' : ''}${timestamped ? '-timestamped' : ''}`
   const dir = path.join(cacheDir('bench-models'), `${preset}${variant}`)
   const dims = PRESETS[preset]
   const weights = trained ? `trained on synthetic speech, models/trained/${trained}` : 'random weights, seed 1'
-  const extra = withWhisperCpp ? `; final LayerNorm gain ${WHISPER_CPP.logitGain}, fp16/q8/q4 variants and whisper.cpp files` : ''
+  const extra =
+    (withWhisperCpp ? `; final LayerNorm gain ${WHISPER_CPP.logitGain}, fp16/q8/q4 variants and whisper.cpp files` : '') +
+    (timestamped ? '; decoder with cross_attentions outputs' : '')
   const origin = `generated ${preset} (${weights}; d_model ${dims.dModel}, ${dims.encoderLayers}+${dims.decoderLayers} layers${extra})`
   if (existsSync(dir)) return {dir, origin, generated: true}
   onStatus?.(`generating the ${preset} model into ${dir} (once)`)
@@ -61,6 +64,7 @@ export async function generatedModel(
       seed: 1,
       ...(withWhisperCpp ? {ggml: [...WHISPER_CPP.ggml], logitGain: WHISPER_CPP.logitGain, dtypes: [...WHISPER_CPP.dtypes]} : {}),
       ...(variants ? {dtypes: GENERATOR_DTYPES} : {}),
+      ...(timestamped ? {timestamped: true} : {}),
     })
     await rename(tmp, dir)
   } catch (error) {

@@ -2,6 +2,7 @@
 import {mkdir} from 'node:fs/promises'
 import path from 'node:path'
 import {writeWav} from '../src/engine/audio/wav.js'
+import {canAlign} from '../src/engine/decode/alignment/align-tokens.js'
 import {WhisperModel} from '../src/engine/model/whisper-model.js'
 import {baseClip, loopTo, SAMPLE_RATE} from './audio.js'
 import {defaultDecodeOptions, runDecode, type DecodeOptions, type DecodeResult} from './decode.js'
@@ -125,7 +126,19 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   try {
     if (want.has('decode')) {
       progress.begin('decode: ms per token, cached vs uncached')
-      report.decode = await runDecode(model, clip.pcm, {...defaultDecodeOptions, ...options.decode}, progress)
+      const decodeOptions = {...defaultDecodeOptions, ...options.decode}
+      // Word timestamps need the _timestamped decoder outputs: the generated default gets a twin that has them.
+      const twin =
+        options.model === undefined && decodeOptions.windowReps > 0
+          ? await WhisperModel.load((await generatedModel('tiny-shaped', (line) => progress.note(line), false, false, true)).dir, {
+              threads: options.threads || undefined,
+            })
+          : undefined
+      try {
+        report.decode = await runDecode(model, clip.pcm, decodeOptions, progress, twin ?? (canAlign(model) ? model : undefined))
+      } finally {
+        await twin?.release()
+      }
       progress.end()
     }
     if (want.has('stream')) {

@@ -25,16 +25,35 @@ const variants: Array<{variant: string; options: Partial<DecodingOptions>}> = [
   {variant: 'beam search, 5 beams (temperature 0 only)', options: {temperatures: [0], beamSize: 5}},
 ]
 
-export async function runWindowCost(model: WhisperModel, clip: Float32Array, reps: number, progress: Progress): Promise<WindowCostRow[]> {
+/**
+ * `aligned`: the same weights with the `_timestamped` decoder outputs; word timestamps (one more
+ * decoder pass over the tokens, then DTW) are priced on it against greedy decoding on it.
+ */
+export async function runWindowCost(
+  model: WhisperModel,
+  clip: Float32Array,
+  reps: number,
+  progress: Progress,
+  aligned?: WhisperModel,
+): Promise<WindowCostRow[]> {
   const audio = loopTo(clip, model.preprocessor.nSamples / model.preprocessor.samplingRate)
-  const transcribers = variants.map(({options}) => new WindowTranscriber(model, options))
-  const times: number[][] = variants.map(() => [])
-  const attempts = variants.map(() => 0)
-  const tokens = variants.map(() => 0)
+  const runs = [...variants.map((v) => ({...v, model}))]
+  if (aligned) {
+    runs.push({variant: 'greedy on the _timestamped model', options: {temperatures: [0]}, model: aligned})
+    runs.push({
+      variant: 'greedy + word timestamps (DTW), _timestamped model',
+      options: {temperatures: [0], wordTimestamps: true},
+      model: aligned,
+    })
+  }
+  const transcribers = runs.map(({options, model: m}) => new WindowTranscriber(m, options))
+  const times: number[][] = runs.map(() => [])
+  const attempts = runs.map(() => 0)
+  const tokens = runs.map(() => 0)
   for (let rep = 0; rep < reps; rep++) {
-    for (let k = 0; k < variants.length; k++) {
-      const i = rep % 2 === 0 ? k : variants.length - 1 - k
-      progress.update((rep * variants.length + k) / (reps * variants.length), `decode: window cost, ${variants[i]!.variant}`)
+    for (let k = 0; k < runs.length; k++) {
+      const i = rep % 2 === 0 ? k : runs.length - 1 - k
+      progress.update((rep * runs.length + k) / (reps * runs.length), `decode: window cost, ${runs[i]!.variant}`)
       const start = now()
       const result = await transcribers[i]!.transcribe(audio, audio.length, [])
       times[i]!.push(msSince(start))
@@ -42,9 +61,10 @@ export async function runWindowCost(model: WhisperModel, clip: Float32Array, rep
       tokens[i] = result.decoded.length
     }
   }
-  const greedy = median(times[0]!)
-  return variants.map(({variant}, i) => {
+  // Each row against greedy on the same model: the first row, or the timestamped twin's greedy row.
+  return runs.map(({variant, model: m}, i) => {
     const ms = median(times[i]!)
-    return {variant, ms: round(ms, 1), attempts: attempts[i]!, tokens: tokens[i]!, ratio: round(ms / greedy, 2)}
+    const base = median(times[m === model ? 0 : variants.length]!)
+    return {variant, ms: round(ms, 1), attempts: attempts[i]!, tokens: tokens[i]!, ratio: round(ms / base, 2)}
   })
 }
