@@ -153,7 +153,7 @@ export interface CachedRepo {
   commit?: string
   /** dtypes complete for both parts. */
   dtypes: Dtype[]
-  /** dtypes present per part (what a per-part --dtype can combine). */
+  /** dtypes present per part (what a per-part dtype choice can combine). */
   parts: {encoder: Dtype[]; decoder: Dtype[]}
 }
 

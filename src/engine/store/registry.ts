@@ -78,7 +78,7 @@ export interface RegistryEntry {
   /** Parameters, in millions: the basis of the approximate sizes. */
   paramsM: number
   dtypes: readonly Dtype[]
-  /** What loads when no --dtype is given (chosen from the bench, see README "Weight variants"). */
+  /** What loads when no dtype is chosen (chosen from the bench, see README "Weight variants"). */
   defaultDtype: DtypeChoice
   englishOnly: boolean
 }
