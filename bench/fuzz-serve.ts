@@ -84,6 +84,9 @@ async function main(): Promise<number> {
     String(target.maxFrameBytes),
     '--idle-timeout',
     values['idle-timeout'],
+    // Robustness, not transcript quality: greedy, so random weights don't decode every window six times.
+    '--temperature',
+    '0',
   ])
   target.url = server.url
   try {

@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
+import {decodeFlags, decodeOptions} from '../cli/decode-flags.js'
 import {loadModelFromFlags, modelFlags} from '../cli/model-flags.js'
 import {abortOnSignals} from '../cli/signals.js'
 import {checkBindPolicy} from '../server/auth.js'
@@ -19,6 +20,7 @@ Binds 127.0.0.1 by default; another --host needs --token (or --insecure). SIGINT
 
   static override flags = {
     ...modelFlags,
+    ...decodeFlags,
     host: Flags.string({summary: 'Address to bind.', default: defaultServeOptions.host}),
     port: Flags.integer({summary: 'TCP port (0: any free port).', default: defaultServeOptions.port, min: 0, max: 65_535}),
     token: Flags.string({summary: 'Require this token: Authorization: Bearer TOKEN, or ?token=TOKEN.', env: 'WHISPER_STREAM_TOKEN'}),
@@ -73,6 +75,7 @@ Binds 127.0.0.1 by default; another --host needs --token (or --insecure). SIGINT
         requestTimeoutMs: flags['request-timeout'] * 1000,
         limits: {...defaultServeOptions.limits, idleTimeoutMs: flags['idle-timeout'] * 1000},
         ffmpegPath: flags.ffmpeg,
+        decoding: {live: decodeOptions(flags, true), file: decodeOptions(flags, false)},
         log,
       })
       log(`listening on ${server.url}`)

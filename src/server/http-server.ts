@@ -1,3 +1,4 @@
+import type {DecodingOptions} from '../engine/decode/window-transcriber.js'
 import {existsSync, createReadStream} from 'node:fs'
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
 import type {AddressInfo, Socket} from 'node:net'
@@ -34,7 +35,14 @@ export interface ServeOptions {
   requestTimeoutMs: number
   limits: SessionLimits
   ffmpegPath?: string | undefined
+  /** Decoding of live sessions and of uploaded files (temperature fallback, thresholds, beams); engine defaults where absent. */
+  decoding?: ServeDecoding
   log: (line: string) => void
+}
+
+export interface ServeDecoding {
+  live?: Partial<DecodingOptions>
+  file?: Partial<DecodingOptions>
 }
 
 export const defaultServeOptions = {
@@ -125,6 +133,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     scheduler,
     maxFileBytes: options.maxFileBytes,
     ffmpegPath: options.ffmpegPath,
+    decoding: options.decoding?.file,
     log: options.log,
     metrics,
   }
@@ -289,6 +298,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
             scheduler,
             limits: options.limits,
             ffmpegPath: options.ffmpegPath,
+            decoding: options.decoding?.live,
             log: options.log,
             metrics,
             onClosed: (s) => sessions.delete(s),

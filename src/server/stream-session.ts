@@ -1,3 +1,4 @@
+import type {DecodingOptions} from '../engine/decode/window-transcriber.js'
 import type {RawData, WebSocket} from 'ws'
 import type {Engine} from '../engine/engine.js'
 import {isWhisperStreamError} from '../engine/errors.js'
@@ -36,6 +37,8 @@ export interface SessionContext {
   scheduler: FairScheduler
   limits: SessionLimits
   ffmpegPath?: string | undefined
+  /** The server's decoding settings; the session's language and task go on top. */
+  decoding?: Partial<DecodingOptions> | undefined
   log: (line: string) => void
   metrics: ServerMetrics
   onClosed: (session: StreamSession) => void
@@ -198,7 +201,7 @@ export class StreamSession {
     let streamer: Streamer
     try {
       streamer = await this.ctx.engine.openStream({
-        decoding: {language: this.options.language, task: this.options.task},
+        decoding: {...this.ctx.decoding, language: this.options.language, task: this.options.task},
         gate: this.lane,
         stepMs: this.options.step_ms,
         vad: this.options.vad,

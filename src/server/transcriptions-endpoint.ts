@@ -1,3 +1,4 @@
+import type {DecodingOptions} from '../engine/decode/window-transcriber.js'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {openAudio} from '../engine/audio/open-audio.js'
 import type {Engine} from '../engine/engine.js'
@@ -19,6 +20,8 @@ export interface TranscriptionContext {
   /** Uploads over this many bytes are refused with 413 (spooled to a temp file as they arrive, never held whole). */
   maxFileBytes: number
   ffmpegPath?: string | undefined
+  /** The server's decoding settings for files; the request's language goes on top. */
+  decoding?: Partial<DecodingOptions> | undefined
   log: (line: string) => void
   metrics: ServerMetrics
 }
@@ -80,6 +83,7 @@ async function transcribe(request: TranscriptionRequest, ctx: TranscriptionConte
     try {
       transcription = ctx.engine.transcribeFile(audio, {
         decoding: {
+          ...ctx.decoding,
           language: request.language,
           task: 'transcribe',
           wordTimestamps: request.words,

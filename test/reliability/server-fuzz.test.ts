@@ -67,6 +67,9 @@ beforeAll(async () => {
     String(IDLE_TIMEOUT_S),
     '--max-sessions',
     '64',
+    // Plumbing under fuzz, not transcript quality: greedy (see greedy in test/server/server-helpers.ts).
+    '--temperature',
+    '0',
   ])
   target.url = server.url
   witness = new Witness(server.url.replace('http', 'ws'), pcm, {speed: 1.5})

@@ -17,11 +17,19 @@ export function loadTestEngine(name: TestModelName = 'mini'): Promise<Engine> {
   return engine
 }
 
+/**
+ * Greedy decoding for tests of the server's plumbing: random weights fail every check of Whisper's
+ * temperature fallback, so its schedule would decode each window six times over for nothing here.
+ * The decoding tests (test/engine/decode) cover the schedule.
+ */
+export const greedy = {temperatures: [0], beamSize: 1}
+
 export async function serve(overrides: Partial<ServeOptions> = {}, logs: string[] = []): Promise<RunningServer> {
   return startServer({
     ...defaultServeOptions,
     host: '127.0.0.1',
     port: 0,
+    decoding: {live: greedy, file: greedy},
     engine: await loadTestEngine(),
     log: (line) => logs.push(line),
     ...overrides,
