@@ -86,7 +86,7 @@ async function transcribe(request: TranscriptionRequest, ctx: TranscriptionConte
           ...ctx.decoding,
           language: request.language,
           task: 'transcribe',
-          wordTimestamps: request.words,
+          ...(request.words ? {wordTimestamps: true} : {}),
           ...(request.temperatures ? {temperatures: request.temperatures} : {}),
         },
         gate: lane,
