@@ -3,6 +3,8 @@
 // record per tensor (n_dims, name length, type, dims innermost first, name, raw data).
 // Everything little-endian; no alignment padding between records.
 
+import {toHalf} from '../../src/engine/runtime/float16.js'
+
 export const GGML_MAGIC = 0x67676d6c
 
 /** ggml_type ids of the tensor records. */
@@ -47,44 +49,8 @@ export class ByteSink {
   }
 }
 
-const f32 = new Float32Array(1)
-const u32 = new Uint32Array(f32.buffer)
-
-/** IEEE half from a float, round to nearest even (as ggml's fp32→fp16 conversion does). */
-export function toHalf(value: number): number {
-  f32[0] = value
-  const x = u32[0]!
-  const sign = (x >>> 16) & 0x8000
-  const exp = (x >>> 23) & 0xff
-  let mant = x & 0x7fffff
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0)
-  const e = exp - 127 + 15
-  if (e >= 0x1f) return sign | 0x7c00
-  if (e <= 0) {
-    if (e < -10) return sign
-    mant |= 0x800000
-    const shift = 14 - e
-    const half = mant >>> shift
-    const rest = mant & ((1 << shift) - 1)
-    const mid = 1 << (shift - 1)
-    return sign | (half + (rest > mid || (rest === mid && half & 1) ? 1 : 0))
-  }
-  // A carry out of the mantissa rounds up into the exponent, as it should.
-  let half = (e << 10) | (mant >>> 13)
-  const rest = mant & 0x1fff
-  if (rest > 0x1000 || (rest === 0x1000 && half & 1)) half++
-  return sign | half
-}
-
-/** The float an IEEE half holds. */
-export function fromHalf(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1
-  const exp = (h >>> 10) & 0x1f
-  const mant = h & 0x3ff
-  if (exp === 0) return sign * mant * 2 ** -24
-  if (exp === 0x1f) return mant ? NaN : sign * Infinity
-  return sign * (1 + mant / 1024) * 2 ** (exp - 15)
-}
+// ggml's fp32→fp16 conversion rounds to nearest even, as the engine's own half conversion does.
+export {fromHalf, toHalf} from '../../src/engine/runtime/float16.js'
 
 /** Encodes `values` as a tensor's data in the given type. */
 export function encodeTensorData(values: Float32Array, type: GgmlTensorType): Uint8Array {

@@ -1,20 +1,9 @@
 import type {Capture} from '../engine/audio/capture.js'
 import {rms} from '../engine/audio/pcm.js'
-import type {EngineEvent, FinalEvent, PartialEvent, StatsEvent} from '../engine/events.js'
+import type {EngineEvent} from '../engine/events.js'
 import type {Streamer} from '../engine/stream/streamer.js'
 import type {Sink} from '../output/sink.js'
-import type {MicPhase} from '../ui/mic-store.js'
-
-/** What the pump drives on the mic screen; absent in JSON mode. */
-export interface MicView {
-  readonly paused: boolean
-  pushFinal(event: FinalEvent): void
-  setPartial(event: PartialEvent): void
-  setStats(event: StatsEvent): void
-  setLevel(level: number, elapsed: number): void
-  setSpeaking(speaking: boolean): void
-  setPhase(phase: MicPhase): void
-}
+import type {MicView} from '../ui/render-mic.js'
 
 /**
  * Capture → (unless paused) streamer; events → sinks and screen; flush at the end of capture.

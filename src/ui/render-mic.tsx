@@ -13,15 +13,19 @@ export interface RenderMicProps {
 }
 
 /** What the command drives: engine events in, key requests out. */
-export interface MicUi {
-  readonly store: MicStore
+/** What the capture loop drives on the screen. */
+export interface MicView {
+  readonly paused: boolean
   pushFinal(event: FinalEvent): void
   setPartial(event: PartialEvent): void
   setStats(event: StatsEvent): void
   setLevel(level: number, elapsed: number): void
   setSpeaking(speaking: boolean): void
   setPhase(phase: MicPhase): void
-  readonly paused: boolean
+}
+
+export interface MicUi extends MicView {
+  readonly store: MicStore
   onQuit(listener: () => void): () => void
   /** Shows the final frame and gives the terminal back. */
   close(): Promise<void>

@@ -16,11 +16,11 @@ beforeAll(async () => {
       return engine.model
     },
     openStream: (settings: Parameters<Engine['openStream']>[0]) => {
-      seen.push({path: 'live', decoding: settings.decoding})
+      seen.push({path: 'live', decoding: settings?.decoding})
       return engine.openStream(settings)
     },
     transcribeFile: (...args: Parameters<Engine['transcribeFile']>) => {
-      seen.push({path: 'file', decoding: args[1].decoding})
+      seen.push({path: 'file', decoding: args[1]?.decoding})
       return engine.transcribeFile(...args)
     },
   } as unknown as Engine
