@@ -1,13 +1,13 @@
 import type {DecodingOptions} from '../engine/decode/window-transcriber.js'
-import {existsSync, createReadStream} from 'node:fs'
+import {createReadStream} from 'node:fs'
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
 import type {AddressInfo, Socket} from 'node:net'
-import path from 'node:path'
-import {fileURLToPath} from 'node:url'
 import {WebSocketServer} from 'ws'
 import type {Engine} from '../engine/engine.js'
 import {authorized, originAllowed, type AccessPolicy} from './auth.js'
+import {parseTarget, refuse, serverTimeouts, webPagePath} from './http-basics.js'
 import {HttpError, internalError, sendError, sendJson} from './http-error.js'
+
 import {ServerMetrics, type RefusalReason} from './metrics.js'
 import {optionsFromQuery, ProtocolError} from './protocol.js'
 import {FairScheduler} from './scheduler.js'
@@ -67,49 +67,7 @@ export interface RunningServer {
   close(): Promise<void>
 }
 
-/** The web page's path: resolved once, from this module's own location (never from a request). */
-export function webPagePath(): string | undefined {
-  const here = path.dirname(fileURLToPath(import.meta.url))
-  const candidates = [path.join(here, 'web', 'index.html'), path.join(here, '..', '..', '..', 'src', 'server', 'web', 'index.html')]
-  return candidates.find((candidate) => existsSync(candidate))
-}
-
 const json = sendJson
-
-const statusText: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-}
-
-const refuse = (socket: Socket, status: number, message: string): void => {
-  if (socket.destroyed) return
-  const body = JSON.stringify({error: {message}})
-  socket.end(
-    `HTTP/1.1 ${status} ${statusText[status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  )
-}
-
-/** Node's own request timeouts, checked often enough that a short timeout holds to about a quarter of itself. */
-function serverTimeouts(requestTimeoutMs: number): {requestTimeout: number; headersTimeout: number; connectionsCheckingInterval: number} {
-  return {
-    requestTimeout: requestTimeoutMs,
-    headersTimeout: Math.min(60_000, requestTimeoutMs),
-    connectionsCheckingInterval: Math.max(250, Math.min(30_000, Math.round(requestTimeoutMs / 4))),
-  }
-}
-
-/** The request's path and query; a request target that is not a valid URL path is a 400. */
-function parseTarget(req: IncomingMessage): URL {
-  try {
-    return new URL(req.url ?? '/', 'http://localhost')
-  } catch {
-    throw new HttpError(400, 'malformed request target')
-  }
-}
 
 /**
  * The engine over HTTP and WebSocket, on Node's own http server with `ws` (small, well kept, and all
