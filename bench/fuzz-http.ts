@@ -65,12 +65,7 @@ async function main(): Promise<number> {
   const out = (line: string): void => void process.stdout.write(`${line}\n`)
   const modelDir = values.model ?? (await testModel('trained-mini'))
   const spool = mkdtempSync(path.join(tmpdir(), 'fuzz-http-'))
-  const server = await startServeChild(
-    modelDir,
-    ['--max-file-mb', '1', '--request-timeout', '2', '--temperature', '0', '--beam-size', '1'],
-    90_000,
-    {TMPDIR: spool},
-  )
+  const server = await startServeChild(modelDir, ['--max-file-mb', '1', '--request-timeout', '2'], 90_000, {TMPDIR: spool})
   const {baseClip} = await import('./audio.js')
   const clip = await baseClip()
   const target: HttpTarget = {url: server.url, maxFileBytes: 1 << 20, requestTimeoutMs: 2000, caseTimeoutMs: 90_000, speech: clip.pcm}

@@ -71,14 +71,9 @@ beforeAll(async () => {
     testModel('trained-mini'),
     speechWithPauses(['the witness keeps talking while requests misbehave.', 'every final must still arrive in order.'], 0.8),
   ])
-  server = await startServeChild(
-    modelDir,
-    ['--max-file-mb', String(MAX_FILE_MB), '--request-timeout', String(REQUEST_TIMEOUT_S), '--temperature', '0', '--beam-size', '1'],
-    90_000,
-    {
-      TMPDIR: spoolDir,
-    },
-  )
+  server = await startServeChild(modelDir, ['--max-file-mb', String(MAX_FILE_MB), '--request-timeout', String(REQUEST_TIMEOUT_S)], 90_000, {
+    TMPDIR: spoolDir,
+  })
   target.url = server.url
   target.speech = await readPcm(wav)
   witness = new Witness(server.url.replace('http', 'ws'), target.speech, {speed: 1.5})
