@@ -20,8 +20,9 @@ interface Tensor {
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 
-/** models/trained/<file>, from the sources or from the compiled copy under dist/. */
+/** models/trained/<file>, from the sources or from the compiled copy under dist/ (an absolute path as is). */
 export function trainedWeightsPath(file: string): string {
+  if (path.isAbsolute(file)) return file
   const candidates = [path.resolve(here, '..', 'trained', file), path.resolve(here, '..', '..', '..', 'models', 'trained', file)]
   const found = candidates.find((candidate) => existsSync(candidate))
   if (!found) throw new Error(`trained weights ${file} not found in ${candidates.join(' or ')}`)

@@ -1,10 +1,11 @@
 // trained-mini is built from the committed weights exactly as random models are built; its ONNX
 // graphs must compute what PyTorch computed on the same weights (values stored by models/trainer/ship.py).
-import {readFile} from 'node:fs/promises'
+import {mkdtemp, readFile, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
 import path from 'node:path'
 import * as ort from 'onnxruntime-node'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {trainedWeightsPath} from '../../models/generator/trained-weights.js'
+import {TrainedWeights, trainedWeightsPath} from '../../models/generator/trained-weights.js'
 import {PRESETS} from '../../models/generator/index.js'
 import {testModel} from '../helpers/test-models.js'
 
@@ -61,5 +62,38 @@ describe('trained-mini from models/trained/', () => {
     for (const [token, expected] of Object.entries(parity.logits)) expect(last[Number(token)]).toBeCloseTo(expected, 2)
     // Rows the trainer never used are exactly zero, so their logits are exactly 0.
     expect(last[220]).toBe(0)
+  })
+})
+
+describe('TrainedWeights', () => {
+  /** A safetensors file of F16 tensors holding 0, 1, 2, … (small integers, exact in half precision). */
+  async function safetensors(tensors: Record<string, number[]>): Promise<string> {
+    const header: Record<string, unknown> = {}
+    let offset = 0
+    for (const [name, shape] of Object.entries(tensors)) {
+      const bytes = 2 * shape.reduce((a, b) => a * b, 1)
+      header[name] = {dtype: 'F16', shape, data_offsets: [offset, offset + bytes]}
+      offset += bytes
+    }
+    const json = Buffer.from(JSON.stringify(header))
+    const length = Buffer.alloc(8)
+    length.writeBigUInt64LE(BigInt(json.length))
+    const halves = [0x0000, 0x3c00, 0x4000, 0x4200, 0x4400, 0x4500, 0x4600, 0x4700] // 0 … 7
+    const data = Buffer.alloc(offset)
+    let at = 0
+    for (const shape of Object.values(tensors))
+      for (let k = 0; k < shape.reduce((a, b) => a * b, 1); k++, at += 2) data.writeUInt16LE(halves[k]!, at)
+    const file = path.join(await mkdtemp(path.join(tmpdir(), 'trained-weights-')), 'w.safetensors')
+    await writeFile(file, Buffer.concat([length, json, data]))
+    return file
+  }
+
+  it('serves Linear weights transposed to [in, out], and names a missing, misshapen or unused tensor', async () => {
+    const w = new TrainedWeights(await safetensors({'a.weight': [3, 2], 'b.weight': [4]}))
+    // PyTorch [out 3, in 2] = [[0, 1], [2, 3], [4, 5]] → ONNX MatMul [in 2, out 3].
+    expect(Array.from(w.linear('a.weight', 2, 3))).toEqual([0, 2, 4, 1, 3, 5])
+    expect(() => w.gamma('b.weight', 5)).toThrow(/b.weight is \[4\], the preset wants \[5\]/)
+    expect(() => w.bias('missing.bias', 4)).toThrow(/has no tensor missing.bias/)
+    expect(() => w.assertAllUsed()).toThrow(/never used: b.weight/)
   })
 })
