@@ -1,0 +1,54 @@
+// The trained model (models/trained/, built by the generator, never trained here) on held-out
+// synthetic speech: a model that knows words lets these tests say whether a transcript is right.
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {fileWords, streamWords} from '../../bench/quality.js'
+import {syntheticSpeech, type SyntheticSpeech} from '../../bench/synthetic-speech.js'
+import {wordErrors} from '../../bench/word-errors.js'
+import {Engine} from '../../src/engine/engine.js'
+import {testModel} from '../helpers/test-models.js'
+
+// Pinned from the committed weights (greedy decoding, seeded audio: deterministic). trained-mini is weak
+// (step 2027: 90.3 % file WER here, 31 word errors between stream finals and the offline text); re-pin
+// when better weights land.
+const MAX_FILE_WER = 92
+const MAX_STREAM_VS_FILE_ERRORS = 33
+
+describe('trained-mini on held-out synthetic speech', () => {
+  let engine: Engine
+  let speech: SyntheticSpeech
+  let offline: string[]
+
+  beforeAll(async () => {
+    engine = await Engine.load(await testModel('trained-mini'), {threads: 1})
+    speech = await syntheticSpeech({seconds: 40, seed: 7, longPauses: true})
+    offline = await fileWords(engine, speech.pcm)
+  })
+  afterAll(async () => {
+    await engine?.release()
+  })
+
+  it('transcribes a held-out clip offline within the pinned WER', () => {
+    const errors = wordErrors(
+      speech.words.map((w) => w.word),
+      offline,
+    )
+    expect(speech.words.length).toBeGreaterThan(20)
+    expect(errors.wer).toBeLessThanOrEqual(MAX_FILE_WER)
+  })
+
+  it('streams finals equal to the offline text within the pinned word errors, no word doubled', async () => {
+    const run = await streamWords(engine, speech.pcm, false, true)
+    const errors = wordErrors(
+      offline,
+      run.finals.map((f) => f.word),
+    )
+    expect(errors.substitutions + errors.deletions + errors.insertions).toBeLessThanOrEqual(MAX_STREAM_VS_FILE_ERRORS)
+    expect(errors.doubled).toBe(0)
+  })
+
+  it('emits no words on silence, offline or streaming', async () => {
+    const silence = new Float32Array(30 * 16_000)
+    expect(await fileWords(engine, silence)).toEqual([])
+    expect((await streamWords(engine, silence, false, true)).finals).toEqual([])
+  })
+})
