@@ -5,6 +5,7 @@ import {createHash} from 'node:crypto'
 import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {fromHalf} from '../../src/engine/runtime/float16.js'
 import {WeightFactory} from './weights.js'
 
 interface Entry {
@@ -37,16 +38,6 @@ export function trainedWeightsTag(file: string): string {
     .slice(0, 12)
 }
 
-/** IEEE half → float. */
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1
-  const exponent = (h >> 10) & 0x1f
-  const fraction = h & 0x3ff
-  if (exponent === 0) return sign * fraction * 2 ** -24
-  if (exponent === 31) return fraction ? NaN : sign * Infinity
-  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15)
-}
-
 function readSafetensors(file: string): {tensors: Map<string, Tensor>; metadata: Record<string, string>} {
   const bytes = readFileSync(file)
   const headerLength = Number(bytes.readBigUInt64LE(0))
@@ -65,7 +56,7 @@ function readSafetensors(file: string): {tensors: Map<string, Tensor>; metadata:
     const count = entry.shape.reduce((a, b) => a * b, 1)
     if (entry.dtype === 'F16') {
       const data = new Float32Array(count)
-      for (let i = 0; i < count; i++) data[i] = halfToFloat(raw.readUInt16LE(2 * i))
+      for (let i = 0; i < count; i++) data[i] = fromHalf(raw.readUInt16LE(2 * i))
       tensors.set(name, {shape: entry.shape, data})
     } else if (entry.dtype === 'I32') {
       const data = new Int32Array(count)
