@@ -1,6 +1,7 @@
 // Scenario "quality": transcript quality of the trained model on held-out synthetic speech with exact
 // word times. Long-form file WER, streaming-final WER, final latency at real-time pace (in audio-clock
 // terms), words lost or doubled, words emitted on silence and on noise, and partial churn.
+import type {DecodingOptions} from '../src/engine/decode/window-transcriber.js'
 import {Engine, feedStreamer} from '../src/engine/engine.js'
 import type {WhisperModel} from '../src/engine/model/whisper-model.js'
 import type {Progress} from './progress.js'
@@ -52,9 +53,9 @@ async function* chunks(pcm: Float32Array): AsyncGenerator<Float32Array> {
 }
 
 /** Offline long-form transcription: its words, in order. */
-export async function fileWords(engine: Engine, pcm: Float32Array): Promise<string[]> {
+export async function fileWords(engine: Engine, pcm: Float32Array, decoding?: Partial<DecodingOptions>): Promise<string[]> {
   const words: string[] = []
-  for await (const event of engine.transcribeFile(chunks(pcm))) words.push(...normalizeWords(event.text))
+  for await (const event of engine.transcribeFile(chunks(pcm), {decoding})) words.push(...normalizeWords(event.text))
   return words
 }
 
@@ -65,8 +66,14 @@ export interface StreamRun {
 }
 
 /** Streams `pcm` with backpressure (one step of new audio per step, as at real-time pace on a fast machine). */
-export async function streamWords(engine: Engine, pcm: Float32Array, vad: boolean, draft: boolean): Promise<StreamRun> {
-  const streamer = await engine.openStream({vad, backend: {draft}, stats: true, noPartials: false})
+export async function streamWords(
+  engine: Engine,
+  pcm: Float32Array,
+  vad: boolean,
+  draft: boolean,
+  decoding?: Partial<DecodingOptions>,
+): Promise<StreamRun> {
+  const streamer = await engine.openStream({vad, backend: {draft}, stats: true, noPartials: false, decoding})
   let pushed = 0
   let lastStepMs = 0
   const finals: StreamRun['finals'] = []
