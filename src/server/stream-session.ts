@@ -1,7 +1,7 @@
 // Over 300 lines: one class whose message, audio and teardown handlers share the session's state; its audio paths
 // (session-audio.ts) and frame batching (audio-batch.ts) are already their own modules.
-import type {DecodingOptions} from '../engine/decode/window-transcriber.js'
 import type {RawData, WebSocket} from 'ws'
+import type {DecodingOptions} from '../engine/decode/decoding-options.js'
 import type {Engine} from '../engine/engine.js'
 import {isWhisperStreamError} from '../engine/errors.js'
 import {samplesToSeconds} from '../engine/events.js'

@@ -1,3 +1,6 @@
+// Over 300 lines: the cached and uncached runners and the cross-attention call share this module's
+// private tensor plumbing (DecoderIo, noPastCall, the logits row views); split apart, they would
+// have to export it as API.
 import {halfToFloat32} from '../runtime/float16.js'
 import {inputType, Tensor, type Feeds, type Session} from '../runtime/onnx.js'
 
