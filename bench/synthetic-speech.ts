@@ -54,17 +54,9 @@ export function trainedManifest(file = 'trained-mini.json'): TrainedManifest {
   return JSON.parse(readFileSync(where, 'utf8')) as TrainedManifest
 }
 
-/** mulberry32, the generator's PRNG (the published package has no generator): floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** mulberry32 (the engine's seeded generator, which the published package has, unlike the model generator). */
+export {seededRandom} from '../src/engine/decode/sampling.js'
+import {seededRandom} from '../src/engine/decode/sampling.js'
 
 /** Each word of the manifest spoken in one voice and variant, trimmed to its sound (as the trainer does). */
 async function wordClips(manifest: TrainedManifest, voice: number, variant: number): Promise<Float32Array[]> {

@@ -1,16 +1,8 @@
 // Seeded, deterministic weight initialisation: same seed, same bytes.
 
-/** mulberry32: a small 32-bit PRNG; returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** mulberry32, floats in [0, 1): the engine's seeded generator, so every seeded thing in the project draws the same way. */
+export {seededRandom as mulberry32} from '../../src/engine/decode/sampling.js'
+import {seededRandom as mulberry32} from '../../src/engine/decode/sampling.js'
 
 /** Hashes a string to 32 bits (FNV-1a), so each tensor gets its own stream from (seed, name). */
 function hash32(text: string): number {
