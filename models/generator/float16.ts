@@ -9,32 +9,9 @@ import {floatsOf} from './graph-rewrite.js'
 const MIN_POSITIVE = 1e-7
 const MAX_FINITE = 1e4
 
-const scratch = new Float32Array(1)
-const scratchBits = new Uint32Array(scratch.buffer)
-
-/** Round-to-nearest-even float16 bits of a float32 (what numpy's astype(float16) does). */
-export function halfBits(value: number): number {
-  scratch[0] = value
-  const x = scratchBits[0]!
-  const sign = (x >>> 16) & 0x8000
-  const exponent = (x >>> 23) & 0xff
-  let mantissa = x & 0x7fffff
-  if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0)
-  const e = exponent - 112
-  if (e >= 0x1f) return sign | 0x7c00
-  if (e <= 0) {
-    if (e < -10) return sign
-    mantissa |= 0x800000
-    const shift = 14 - e
-    const half = mantissa >> shift
-    const rest = mantissa & ((1 << shift) - 1)
-    const midpoint = 1 << (shift - 1)
-    return sign | (half + (rest > midpoint || (rest === midpoint && half & 1) ? 1 : 0))
-  }
-  const half = sign | (e << 10) | (mantissa >> 13)
-  const rest = mantissa & 0x1fff
-  return half + (rest > 0x1000 || (rest === 0x1000 && half & 1) ? 1 : 0)
-}
+/** Round-to-nearest-even float16 bits of a float32 (what numpy's astype(float16) does): the engine's conversion. */
+export {toHalf as halfBits} from '../../src/engine/runtime/float16.js'
+import {toHalf as halfBits} from '../../src/engine/runtime/float16.js'
 
 function clamp(v: number): number {
   if (v === 0 || !Number.isFinite(v)) return v

@@ -5,22 +5,14 @@ import {allNodes, encodeGraph, type Graph} from './graph-rewrite.js'
 import {quantize4Bit} from './quantize-4bit.js'
 import {hasConv, quantizeDynamic8} from './quantize-8bit.js'
 
-export const GENERATOR_DTYPES = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'] as const
-export type GeneratorDtype = (typeof GENERATOR_DTYPES)[number]
-
-/** onnx/<part><suffix>.onnx, as transformers.js's DEFAULT_DTYPE_SUFFIX_MAPPING names them. */
-export const VARIANT_SUFFIX: Record<GeneratorDtype, string> = {
-  fp32: '',
-  fp16: '_fp16',
-  q8: '_quantized',
-  int8: '_int8',
-  uint8: '_uint8',
-  q4: '_q4',
-  q4f16: '_q4f16',
-  bnb4: '_bnb4',
-}
-
-export const isGeneratorDtype = (value: string): value is GeneratorDtype => (GENERATOR_DTYPES as readonly string[]).includes(value)
+// The generator writes every dtype the engine's registry knows, under the same names and suffixes.
+export {
+  DTYPES as GENERATOR_DTYPES,
+  DTYPE_SUFFIX as VARIANT_SUFFIX,
+  isDtype as isGeneratorDtype,
+  type Dtype as GeneratorDtype,
+} from '../../src/engine/store/registry.js'
+import type {Dtype as GeneratorDtype} from '../../src/engine/store/registry.js'
 
 export interface VariantOptions {
   /** fp16 only: float16 graph inputs/outputs (Optimum's fp16 export) instead of float32 behind Casts. */
