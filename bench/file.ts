@@ -103,25 +103,28 @@ export async function runFile(
     oursSegments = r.segments
     oursTokens = r.tokens
   }
+  const oursSummary = () => {
+    const o = median(oursWalls)
+    return {
+      wallSeconds: oursWalls.map((w) => round(w, 2) ?? 0),
+      rtf: round(o / audioSeconds, 4),
+      words: countWords(oursText),
+      segments: oursSegments,
+      tokens: oursTokens,
+      msPerToken: round((o * 1000) / oursTokens, 2),
+    }
+  }
   if (!lib) {
     for (let i = 0; i < options.reps; i++) {
       await runOurs()
       progress.update((i + 1) / options.reps, 'file: ours')
     }
-    const o = median(oursWalls)
     return {
       available: false,
       reason,
       audioSeconds,
       threads: options.threads,
-      ours: {
-        wallSeconds: oursWalls.map((w) => round(w, 2) ?? 0),
-        rtf: round(o / audioSeconds, 4),
-        words: countWords(oursText),
-        segments: oursSegments,
-        tokens: oursTokens,
-        msPerToken: round((o * 1000) / oursTokens, 2),
-      },
+      ours: oursSummary(),
       speedup: null,
       wordAgreement: null,
       notes: [`transformers.js comparison not available: ${reason}`],
@@ -261,14 +264,7 @@ export async function runFile(
     available: true,
     audioSeconds,
     threads: options.threads,
-    ours: {
-      wallSeconds: oursWalls.map((w) => round(w, 2) ?? 0),
-      rtf: round(o / audioSeconds, 4),
-      words: countWords(oursText),
-      segments: oursSegments,
-      tokens: oursTokens,
-      msPerToken: round((o * 1000) / oursTokens, 2),
-    },
+    ours: oursSummary(),
     theirs: {
       wallSeconds: theirWalls.map((w) => round(w, 2) ?? 0),
       rtf: round(t / audioSeconds, 4),

@@ -3,6 +3,7 @@
 // side in one table, where a reader compares what each kind sends and expects.
 import {METHODS} from 'node:http'
 import {multipart, rawRequest, wavOf, type FormPart, type RawResponse} from './http-client.js'
+import {summarizeCases} from './report.js'
 import {chance, mulberry32, pick, randBytes, randInt, type Rng} from './rng.js'
 
 export const HTTP_CASE_KINDS = [
@@ -486,22 +487,4 @@ export async function runHttpCase(kind: HttpCaseKind, seed: number, target: Http
   }
 }
 
-/** "kind  N  outcome ×n, …" lines, and the unexpected ones with their replay ids. */
-export function summarizeHttp(results: HttpCaseResult[]): string[] {
-  const lines: string[] = []
-  for (const kind of HTTP_CASE_KINDS) {
-    const mine = results.filter((r) => r.kind === kind)
-    if (mine.length === 0) continue
-    const counts = new Map<string, number>()
-    for (const r of mine) counts.set(r.outcome, (counts.get(r.outcome) ?? 0) + 1)
-    const text = [...counts]
-      .sort((a, b) => b[1] - a[1])
-      .map(([o, n]) => `${o} ×${n}`)
-      .join(', ')
-    lines.push(`${kind.padEnd(20)} ${String(mine.length).padStart(5)}  ${text}`)
-  }
-  for (const r of results.filter((r) => !r.ok).slice(0, 30)) {
-    lines.push(`UNEXPECTED ${r.kind}:${r.seed} → ${r.outcome} (expected ${r.expected.join(' or ')}) ${r.note}`)
-  }
-  return lines
-}
+export const summarizeHttp = (results: HttpCaseResult[]): string[] => summarizeCases(HTTP_CASE_KINDS, results)

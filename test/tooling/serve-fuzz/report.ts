@@ -6,10 +6,20 @@ export const percentile = (values: number[], p: number): number => {
   return sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
 }
 
-/** "kind: N cases: outcome ×n, …" lines, and the unexpected ones with their replay ids. */
-export function summarize(results: CaseResult[]): string[] {
+/** What the summary reads of a case, WebSocket or HTTP alike. */
+export interface CaseOutcome {
+  kind: string
+  seed: number
+  outcome: string
+  expected: string[]
+  ok: boolean
+  note: string
+}
+
+/** "kind  N  outcome ×n, …" lines in the order of `kinds`, and the unexpected ones with their replay ids. */
+export function summarizeCases(kinds: readonly string[], results: readonly CaseOutcome[]): string[] {
   const lines: string[] = []
-  for (const kind of CASE_KINDS) {
+  for (const kind of kinds) {
     const mine = results.filter((r) => r.kind === kind)
     if (mine.length === 0) continue
     const counts = new Map<string, number>()
@@ -25,3 +35,5 @@ export function summarize(results: CaseResult[]): string[] {
   }
   return lines
 }
+
+export const summarize = (results: CaseResult[]): string[] => summarizeCases(CASE_KINDS, results)
