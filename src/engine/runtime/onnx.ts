@@ -17,6 +17,13 @@ export interface SessionOptions {
    * keep the cores busy spinning while the next one works.
    */
   spin?: boolean
+  /**
+   * Let constant folding dequantize 8-bit initializers once at load. onnxruntime keeps every
+   * DequantizeLinear for its QDQ fusions, and the 8-bit Whisper decoders dequantize the whole tied
+   * embedding (vocabulary × d_model) on every call for the logits projection: 40 % of a token at
+   * tiny's size. Folded, the projection reads float weights (the same values) and the layers stay 8-bit.
+   */
+  foldDequantize?: boolean
 }
 
 export async function createSession(path: string, options: SessionOptions = {}): Promise<Session> {
@@ -26,7 +33,12 @@ export async function createSession(path: string, options: SessionOptions = {}):
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
       executionMode: 'sequential',
-      ...(options.spin === false ? {extra: {session: {intra_op: {allow_spinning: '0'}}}} : {}),
+      extra: {
+        session: {
+          ...(options.spin === false ? {intra_op: {allow_spinning: '0'}} : {}),
+          ...(options.foldDequantize ? {disable_quant_qdq: '1'} : {}),
+        },
+      },
     })
   } catch (error) {
     throw new WhisperStreamError('model-corrupt', `cannot load ${path}: ${firstLine(error)}`, {
