@@ -21,6 +21,8 @@ export interface ServeLoadOptions {
   stepMs?: number
   /** p95 final latency, ms, under which a session count counts as held (default 2000). */
   latencyLimitMs?: number
+  /** More `serve` flags (decoding, dtype, threads, concurrency). */
+  serveArgs?: readonly string[]
 }
 
 export interface ServeLoadRun {
@@ -68,10 +70,20 @@ async function rssMiB(pid: number): Promise<number> {
   }
 }
 
-async function startServer(modelDir: string, sessions: number): Promise<{child: ChildProcess; url: string}> {
+async function startServer(modelDir: string, sessions: number, serveArgs: readonly string[]): Promise<{child: ChildProcess; url: string}> {
   const child = spawn(
     process.execPath,
-    [path.join(repoRoot(), 'bin', 'run.js'), 'serve', '--model', modelDir, '--port', '0', '--max-sessions', String(sessions + 1)],
+    [
+      path.join(repoRoot(), 'bin', 'run.js'),
+      'serve',
+      '--model',
+      modelDir,
+      '--port',
+      '0',
+      '--max-sessions',
+      String(sessions + 1),
+      ...serveArgs,
+    ],
     {
       stdio: ['ignore', 'ignore', 'pipe'],
     },
@@ -142,7 +154,7 @@ export async function runServeLoad(options: ServeLoadOptions): Promise<ServeLoad
   const limit = options.latencyLimitMs ?? 2000
   const runs: ServeLoadRun[] = []
   for (const count of options.sessions) {
-    const {child, url} = await startServer(options.modelDir, count)
+    const {child, url} = await startServer(options.modelDir, count, options.serveArgs ?? [])
     try {
       await new Promise((resolve) => setTimeout(resolve, 300))
       const idleRssMiB = await rssMiB(child.pid!)
@@ -183,13 +195,13 @@ export async function runServeLoad(options: ServeLoadOptions): Promise<ServeLoad
   return {runs, maxHeldSessions, latencyLimitMs: limit}
 }
 
-// `node --import tsx bench/serve-load.ts MODEL_DIR WAV SECONDS N1,N2,…` prints the results as JSON.
+// `node --import tsx bench/serve-load.ts MODEL_DIR WAV SECONDS N1,N2,… [SERVE FLAGS…]` prints the results as JSON.
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  const [modelDir, wav, seconds = '20', counts = '1,5,10,20'] = process.argv.slice(2)
+  const [modelDir, wav, seconds = '20', counts = '1,5,10,20', ...serveArgs] = process.argv.slice(2)
   if (!modelDir || !wav) {
     process.stderr.write('usage: serve-load.ts MODEL_DIR WAV [SECONDS] [N1,N2,…]\n')
     process.exit(2)
   }
-  const result = await runServeLoad({modelDir, wav, seconds: Number(seconds), sessions: counts.split(',').map(Number)})
+  const result = await runServeLoad({modelDir, wav, seconds: Number(seconds), sessions: counts.split(',').map(Number), serveArgs})
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
 }

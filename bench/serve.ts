@@ -8,6 +8,8 @@ export interface ServeOptions {
   sessions: number[]
   seconds: number
   wav: string
+  /** More `serve` flags: decoding, weight variant, threads. */
+  serveArgs: readonly string[]
 }
 
 export type ServeResult = ServeLoadResult
