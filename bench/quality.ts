@@ -20,13 +20,36 @@ export interface QualityOptions {
   quietSeconds: number
   vad: Array<boolean>
   draft: Array<boolean>
+  /**
+   * Decodings priced: the file runs each; streams run the live default (fallback, 1 beam) for every
+   * VAD and draft setting, and each other decoding once (first VAD setting, draft on).
+   */
+  decodings: QualityDecoding[]
+}
+
+/** greedy: temperature 0 only; fallback: Whisper's temperature schedule, 1 beam (live default); beam: the same with 5 beams (file default). */
+export const QUALITY_DECODINGS = ['greedy', 'fallback', 'beam'] as const
+export type QualityDecoding = (typeof QUALITY_DECODINGS)[number]
+
+const DECODING: Record<QualityDecoding, Partial<DecodingOptions>> = {
+  greedy: {temperatures: [0], beamSize: 1},
+  fallback: {beamSize: 1},
+  beam: {beamSize: 5},
+}
+
+export interface FileQuality {
+  decoding: QualityDecoding
+  errors: WordErrors
+  wordsOnSilence: number
+  wordsOnNoise: number
 }
 
 export interface StreamQuality {
   vad: boolean
   draft: boolean
+  decoding: QualityDecoding
   errors: WordErrors
-  /** Stream WER minus file WER, in points. */
+  /** Stream WER minus the file WER of the same decoding (else the first file row), in points. */
   werOverFile: number
   /** Seconds from a word's end in the audio to the final that carries it: audio clock at that step plus its compute. */
   latencyP50: number | null
@@ -44,7 +67,7 @@ export interface QualityResult {
   seconds: number
   quietSeconds: number
   words: number
-  file: {errors: WordErrors; wordsOnSilence: number; wordsOnNoise: number}
+  files: FileQuality[]
   streams: StreamQuality[]
 }
 
@@ -139,39 +162,52 @@ export async function runQuality(model: WhisperModel, options: QualityOptions, p
   const reference = speech.words.map((w) => w.word)
   const silence = new Float32Array(Math.round(options.quietSeconds * SAMPLE_RATE))
   const hiss = noise(options.quietSeconds, options.seed + 1)
-  const runs = options.vad.flatMap((vad) => options.draft.map((draft) => ({vad, draft})))
-  const total = 3 + 3 * runs.length
+  const live: QualityDecoding = 'fallback'
+  const runs = [
+    ...options.vad.flatMap((vad) => options.draft.map((draft) => ({vad, draft, decoding: live}))),
+    ...options.decodings.filter((d) => d !== live).map((decoding) => ({vad: options.vad[0] ?? false, draft: true, decoding})),
+  ]
+  const total = 3 * options.decodings.length + 3 * runs.length
   let done = 0
   const tick = (what: string): void => progress.update(++done / total, `quality: ${what}`)
 
-  const file = await fileWords(engine, speech.pcm)
-  tick('file')
-  const fileErrors = wordErrors(reference, file)
-  const fileSilence = (await fileWords(engine, silence)).length
-  tick('file on silence')
-  const fileNoise = (await fileWords(engine, hiss)).length
-  tick('file on noise')
+  // The file rows come first: each stream row is compared with the file row of its decoding (or the first).
+  const files: FileQuality[] = []
+  const fileWordsBy = new Map<QualityDecoding, string[]>()
+  for (const decoding of options.decodings) {
+    const file = await fileWords(engine, speech.pcm, DECODING[decoding])
+    tick(`file, ${decoding}`)
+    const wordsOnSilence = (await fileWords(engine, silence, DECODING[decoding])).length
+    tick(`file on silence, ${decoding}`)
+    const wordsOnNoise = (await fileWords(engine, hiss, DECODING[decoding])).length
+    tick(`file on noise, ${decoding}`)
+    fileWordsBy.set(decoding, file)
+    files.push({decoding, errors: wordErrors(reference, file), wordsOnSilence, wordsOnNoise})
+  }
 
   const streams: StreamQuality[] = []
-  for (const {vad, draft} of runs) {
-    const label = `stream (VAD ${vad ? 'on' : 'off'}, draft ${draft ? 'on' : 'off'})`
-    const run = await streamWords(engine, speech.pcm, vad, draft)
+  for (const {vad, draft, decoding} of runs) {
+    const label = `stream (VAD ${vad ? 'on' : 'off'}, draft ${draft ? 'on' : 'off'}, ${decoding})`
+    const run = await streamWords(engine, speech.pcm, vad, draft, DECODING[decoding])
     tick(label)
     const words = run.finals.map((f) => f.word)
     const errors = wordErrors(reference, words)
     const latencies = finalLatencies(speech.words, run)
-    const onSilence = (await streamWords(engine, silence, vad, draft)).finals.length
+    const onSilence = (await streamWords(engine, silence, vad, draft, DECODING[decoding])).finals.length
     tick(`${label} on silence`)
-    const onNoise = (await streamWords(engine, hiss, vad, draft)).finals.length
+    const onNoise = (await streamWords(engine, hiss, vad, draft, DECODING[decoding])).finals.length
     tick(`${label} on noise`)
+    const file = files.find((f) => f.decoding === decoding) ?? files[0]
+    const fileText = fileWordsBy.get(file?.decoding ?? decoding) ?? []
     streams.push({
       vad,
       draft,
+      decoding,
       errors,
-      werOverFile: Math.round((errors.wer - fileErrors.wer) * 100) / 100,
+      werOverFile: file ? Math.round((errors.wer - file.errors.wer) * 100) / 100 : 0,
       latencyP50: latencies.length ? Math.round(percentile(latencies, 0.5) * 100) / 100 : null,
       latencyP90: latencies.length ? Math.round(percentile(latencies, 0.9) * 100) / 100 : null,
-      lostVsFile: lostVsFile(reference, file, words),
+      lostVsFile: lostVsFile(reference, fileText, words),
       partialChurn: run.partialChurn,
       wordsOnSilence: onSilence,
       wordsOnNoise: onNoise,
@@ -182,7 +218,7 @@ export async function runQuality(model: WhisperModel, options: QualityOptions, p
     seconds: options.seconds,
     quietSeconds: options.quietSeconds,
     words: reference.length,
-    file: {errors: fileErrors, wordsOnSilence: fileSilence, wordsOnNoise: fileNoise},
+    files,
     streams,
   }
 }

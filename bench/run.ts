@@ -13,7 +13,7 @@ import {runNaive} from './naive.js'
 import {cacheDir} from './paths.js'
 import {silentProgress, type Progress} from './progress.js'
 import {runServe, type ServeResult} from './serve.js'
-import {runQuality, type QualityOptions, type QualityResult} from './quality.js'
+import {QUALITY_DECODINGS, runQuality, type QualityOptions, type QualityResult} from './quality.js'
 import {runStream, type StreamOptions, type TimelineResult} from './stream.js'
 import {defaultWhisperCppOptions, runWhisperCpp, type WhisperCppOptions, type WhisperCppResult} from './whispercpp.js'
 
@@ -233,6 +233,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         quietSeconds: 60,
         vad: streamVad === 'both' ? [false, true] : [streamVad === 'on'],
         draft: streamDraft === 'both' ? [true, false] : [streamDraft !== 'off'],
+        decodings: [...QUALITY_DECODINGS],
         ...options.quality,
       }
       const separate = options.model === undefined && !onlyQuality
@@ -245,7 +246,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       } finally {
         if (separate) await qualityModel.release()
       }
-      progress.end(`file WER ${report.quality.file.errors.wer} %`)
+      progress.end(report.quality.files.map((f) => `file WER ${f.errors.wer} % (${f.decoding})`).join(', '))
     }
     if (want.has('variants')) {
       const variants: VariantOptions = {...defaultVariantOptions, threads: options.threads, ...options.variants}

@@ -144,10 +144,9 @@ const pct = (v: number | null): string => (v === null ? 'n/a' : `${(v * 100).toF
 
 /** One row for long-form file transcription, one per stream run. */
 export function qualityTable(q: QualityResult): string {
-  const f = q.file
   const rows: Cell[][] = [
-    [
-      'file (long-form)',
+    ...q.files.map((f) => [
+      `file (long-form), ${f.decoding}`,
       f.errors.wer,
       '',
       `${f.errors.substitutions}/${f.errors.deletions}/${f.errors.insertions}`,
@@ -158,9 +157,9 @@ export function qualityTable(q: QualityResult): string {
       '',
       f.wordsOnSilence,
       f.wordsOnNoise,
-    ],
+    ]),
     ...q.streams.map((s) => [
-      `stream, VAD ${s.vad ? 'on' : 'off'}, draft ${s.draft ? 'on' : 'off'}`,
+      `stream, VAD ${s.vad ? 'on' : 'off'}, draft ${s.draft ? 'on' : 'off'}, ${s.decoding}`,
       s.errors.wer,
       s.werOverFile,
       `${s.errors.substitutions}/${s.errors.deletions}/${s.errors.insertions}`,
@@ -191,7 +190,9 @@ export function qualityTable(q: QualityResult): string {
       rows,
     ),
     `${q.words} reference words; latency: audio clock when the final was emitted (plus that step's compute) minus the word's end; ` +
-      `churn: words a partial showed that a later partial or final changed, per final word; silence and noise: ${q.quietSeconds} s each`,
+      `churn: words a partial showed that a later partial or final changed, per final word; silence and noise: ${q.quietSeconds} s each; ` +
+      "decodings: greedy (temperature 0), fallback (Whisper's temperatures, 1 beam: the live default), beam (the same with 5 beams: the file default); " +
+      'vs file: against the file row of the same decoding',
   ].join('\n')
 }
 

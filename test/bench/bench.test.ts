@@ -30,7 +30,7 @@ beforeAll(async () => {
     file: {reps: 1, tokens: 6, tokenReps: 1},
     serveSessions: [1],
     serveSeconds: 2,
-    quality: {seconds: 12, quietSeconds: 2, vad: [false], draft: [true]},
+    quality: {seconds: 12, quietSeconds: 2, vad: [false], draft: [true], decodings: ['fallback', 'greedy']},
   })
 })
 
@@ -122,15 +122,21 @@ describe('runBench at a tiny size', () => {
     const q = report.quality!
     expect(q.words).toBeGreaterThan(3)
     expect(q.audio).toContain('held-out variant')
-    const f = q.file.errors
+    expect(q.files.map((f) => f.decoding)).toEqual(['fallback', 'greedy'])
+    const f = q.files[0]!.errors
     expect(f.ref).toBe(q.words)
     expect(f.substitutions + f.deletions).toBeLessThanOrEqual(q.words)
-    expect(q.streams).toHaveLength(1)
+    // Every VAD × draft setting with the live default, then each other decoding once.
+    expect(q.streams.map((s) => [s.vad, s.draft, s.decoding])).toEqual([
+      [false, true, 'fallback'],
+      [false, true, 'greedy'],
+    ])
     const s = q.streams[0]!
-    expect(s).toMatchObject({vad: false, draft: true})
     expect(s.werOverFile).toBeCloseTo(s.errors.wer - f.wer, 2)
+    expect(q.streams[1]!.werOverFile).toBeCloseTo(q.streams[1]!.errors.wer - q.files[1]!.errors.wer, 2)
     expect(s.wordsOnSilence).toBeGreaterThanOrEqual(0)
     expect(s.partialChurn).toBeGreaterThanOrEqual(0)
+    expect(renderReport(report)).toMatch(/file \(long-form\), greedy/)
     expect(renderReport(report)).toContain('## quality: synthetic speech')
   })
 
