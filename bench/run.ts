@@ -221,6 +221,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       // would price the fallback, not the server. Same weight variant and threads as the other scenarios.
       const serveArgs = ['--temperature', '0', '--dtype', formatDtype(dtype), '--threads', String(options.threads)]
       report.serve = await runServe(
+        model,
         {modelDir: found.dir, sessions: options.serveSessions ?? [1, 2, 4, 8, 16, 32], seconds, wav, serveArgs},
         progress,
       )

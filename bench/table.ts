@@ -110,6 +110,12 @@ export function renderReport(report: BenchReport): string {
       ),
     )
     out.push(`final-event latency at real-time pace; held: p95 under ${latencyLimitMs} ms. Most sessions held: ${maxHeldSessions}`)
+    const batches = report.serve.encoderBatch
+    if (batches.length > 0)
+      out.push(
+        `encoder, one 30 s window in a batch of ${batches.map((b) => b.batch).join(' / ')}: ` +
+          `${batches.map((b) => b.msPerWindow).join(' / ')} ms per window (${batches.map((b) => `${b.ratio}x`).join(' / ')} of batch 1)`,
+      )
   }
   if (report.quality) out.push('', `## quality: ${report.quality.audio}`, qualityTable(report.quality))
   const targets = targetRows(report)
