@@ -222,7 +222,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       const serveArgs = ['--temperature', '0', '--dtype', formatDtype(dtype), '--threads', String(options.threads)]
       report.serve = await runServe(
         model,
-        {modelDir: found.dir, sessions: options.serveSessions ?? [1, 2, 4, 8, 16, 32], seconds, wav, serveArgs},
+        {modelDir: found.dir, sessions: options.serveSessions ?? [1, 2, 4, 6, 8, 12, 16, 24, 32], seconds, wav, serveArgs},
         progress,
       )
       progress.end(`${report.serve.maxHeldSessions} sessions held under ${report.serve.latencyLimitMs} ms p95`)

@@ -17,14 +17,17 @@ export default class Bench extends BaseCommand {
   file    long-form transcription of min(10, --minutes) minutes vs @huggingface/transformers (when installed)
   whispercpp  whisper.cpp (@napi-rs/whisper, when installed) on the same weights: 30 s window, ms/token, file RTF,
           a live step as its stream example takes it (last 10 s re-decoded per 1 s step), greedy token agreement
-  serve   concurrent WebSocket sessions, through bench/serve-load.ts when present
+  serve   concurrent WebSocket sessions at real-time pace (1, 2, 4, 6, 8, 12, … until p95 final latency passes 2 s;
+          greedy, this run's dtype and threads), through bench/serve-load.ts when present; and one 30 s encoder
+          window at batch 1, 2, 4 and 6 (whether batching sessions' encoder passes would pay)
   variants every weight variant (fp32, fp16, q8, int8, uint8, q4, q4f16, bnb4, and float-encoder mixes), each in a process
           of its own: load time, RSS, encoder ms per window, decoder ms per token at 32/128, live step compute, greedy
           tokens agreeing with fp32 (on trained-mini too, without --model)
   quality held-out synthetic speech (min(10, max(1, --minutes)) minutes, pauses of 0.5-10 s) through a model that
           knows words (trained-mini, built from models/trained/, unless --model): WER of long-form file transcription and
           of stream finals, final latency at real-time pace in audio-clock terms (p50/p90), words lost or doubled, words
-          on 60 s of silence and of noise, partial churn; --vad and --draft (or both) pick the stream runs
+          on 60 s of silence and of noise, partial churn; --vad and --draft (or both) pick the stream runs; files and
+          streams greedy, with fallback (1 beam) and with 5 beams; --dtype picks the variant when quality runs alone
 Without --model a tiny-shaped model with random weights is generated once into .cache/bench-models/ (quality: trained-mini).
 Audio is espeak-ng speech with pauses, looped (synthetic tones when espeak-ng is missing).
 Progress goes to stderr; the table (or --json) to stdout.`
