@@ -47,9 +47,9 @@ beforeAll(async () => {
       'onnx/decoder_model_merged.onnx',
     ])
       hub.addRepo(REPO, {[file]: fs.readFileSync(path.join(mini, file))})
-    // tiny.en's default decoder is q4 (README "Weight variants"); these bytes stand in for it.
-    hub.addRepo(REPO, {'onnx/decoder_model_merged_q4.onnx': fs.readFileSync(path.join(mini, 'onnx/decoder_model_merged.onnx'))})
-  } else hub.addRepo(REPO, fakeModelFiles({suffixes: ['', '_q4']}))
+    // tiny.en's default decoder is q8 (README "Weight variants"); these bytes stand in for it.
+    hub.addRepo(REPO, {'onnx/decoder_model_merged_quantized.onnx': fs.readFileSync(path.join(mini, 'onnx/decoder_model_merged.onnx'))})
+  } else hub.addRepo(REPO, fakeModelFiles({suffixes: ['', '_quantized']}))
   hub.addRepo('private/model', fakeModelFiles())
 })
 afterAll(async () => {
@@ -70,10 +70,10 @@ describe('whisper-stream models', () => {
     const dir = pull.stdout.trim()
     expect(dir).toBe(path.join(cache, 'models--onnx-community--whisper-tiny.en', 'snapshots', hub.commitOf(REPO)))
     expect(pull.stderr).toMatch(/^onnx\/encoder_model.onnx {2}\S+ \w+ {2}in /m)
-    expect(pull.stderr).toMatch(/tiny.en \(encoder=fp32,decoder=q4\) ready: 7 file\(s\)/)
+    expect(pull.stderr).toMatch(/tiny.en \(encoder=fp32,decoder=q8\) ready: 7 file\(s\)/)
     // Buffer.equals: toEqual walks a 14 MB buffer element by element.
     const same = (file: string) => fs.readFileSync(path.join(dir, file)).equals(fs.readFileSync(path.join(hub.root, REPO, file)))
-    expect(same('onnx/decoder_model_merged_q4.onnx') && same('tokenizer.json')).toBe(true)
+    expect(same('onnx/decoder_model_merged_quantized.onnx') && same('tokenizer.json')).toBe(true)
 
     const list = await cli(['models', 'list', '--json'])
     expect(list.exitCode).toBe(0)
@@ -83,13 +83,13 @@ describe('whisper-stream models', () => {
     expect(models.find((m) => m.name === 'tiny.en')).toMatchObject({
       downloaded: true,
       dtypes: [],
-      parts: {encoder: ['fp32'], decoder: ['q4']},
+      parts: {encoder: ['fp32'], decoder: ['q8']},
       path: dir,
     })
     expect(models.find((m) => m.name === 'tiny.en')!.size).toBeGreaterThan(0)
     expect(models.find((m) => m.name === 'base')).toMatchObject({downloaded: false, dtypes: []})
     const table = await cli(['models', 'list'])
-    expect(table.stdout).toMatch(/^tiny\.en\s+onnx-community\/whisper-tiny\.en\s+encoder=fp32,decoder=q4\s+\S+/m)
+    expect(table.stdout).toMatch(/^tiny\.en\s+onnx-community\/whisper-tiny\.en\s+encoder=fp32,decoder=q8\s+\S+/m)
 
     hub.reset()
     const again = await cli(['models', 'pull', 'tiny.en'])
@@ -111,7 +111,7 @@ describe('whisper-stream models', () => {
     const result = await cli(['models', 'pull', 'tiny.en'], {HF_HUB_OFFLINE: '1'})
     expect(result.exitCode).toBe(4)
     expect(result.stderr).toMatch(
-      /^whisper-stream: Model tiny.en \(encoder=fp32,decoder=q4\) is not in the cache.*\(run `whisper-stream models pull tiny.en` while online\)$/,
+      /^whisper-stream: Model tiny.en \(encoder=fp32,decoder=q8\) is not in the cache.*\(run `whisper-stream models pull tiny.en` while online\)$/,
     )
     expect(result.stderr).not.toMatch(/\n\s+at /) // no stack trace
     expect(hub.requests).toHaveLength(0)

@@ -24,7 +24,7 @@ const blobs = () => path.join(cache, `models--${REPO.replace('/', '--')}`, 'blob
 beforeAll(async () => {
   work = fs.mkdtempSync(path.join(tmpdir(), 'ws-pull-'))
   hub = await startFakeHub({root: path.join(work, 'hub')})
-  // tiny.en's default is the fp32 encoder with the q4 decoder: the repo has that decoder (and no q4 encoder).
+  // tiny.en's default is the fp32 encoder with the q8 decoder; the repo also has q4 files but no q4 encoder.
   const tinyFiles = fakeModelFiles({suffixes: ['', '_quantized', '_q4']})
   delete tinyFiles['onnx/encoder_model_q4.onnx']
   hub.addRepo(REPO, tinyFiles)
@@ -234,11 +234,11 @@ describe('pull into the hub cache', () => {
     expect(events.some((e) => e.type === 'progress')).toBe(true)
     hub.reset()
     const second = await resolveModelInfo('tiny.en', {cacheDir: cache, client: client()})
-    // tiny.en's default: the fp32 encoder with the q4 decoder, exactly those two graphs.
-    expect(second).toMatchObject({source: 'cache', dir: first.dir, dtype: {encoder: 'fp32', decoder: 'q4'}})
+    // tiny.en's default: the fp32 encoder with the q8 decoder, exactly those two graphs.
+    expect(second).toMatchObject({source: 'cache', dir: first.dir, dtype: {encoder: 'fp32', decoder: 'q8'}})
     expect(first.files.map((f) => f.path).filter((p) => p.startsWith('onnx/'))).toEqual([
       'onnx/encoder_model.onnx',
-      'onnx/decoder_model_merged_q4.onnx',
+      'onnx/decoder_model_merged_quantized.onnx',
     ])
     expect(hub.requests).toHaveLength(0)
   })
