@@ -5,6 +5,7 @@ import {writeWav} from '../src/engine/audio/wav.js'
 import {canAlign} from '../src/engine/decode/alignment/align-tokens.js'
 import {WhisperModel} from '../src/engine/model/whisper-model.js'
 import {baseClip, loopTo, SAMPLE_RATE} from './audio.js'
+import {runColdStart, type ColdStartOptions, type ColdStartResult} from './cold-start.js'
 import {defaultDecodeOptions, runDecode, type DecodeOptions, type DecodeResult} from './decode.js'
 import {runFile, type FileOptions, type FileResult} from './file.js'
 import {machineInfo, type MachineInfo} from './machine.js'
@@ -19,7 +20,7 @@ import {defaultWhisperCppOptions, runWhisperCpp, type WhisperCppOptions, type Wh
 
 import {defaultVariantOptions, runVariants, type VariantOptions, type VariantsResult} from './variants.js'
 import {formatDtype, parseDtypeChoice, sameDtype, type DtypeChoice} from '../src/engine/store/registry.js'
-export const SCENARIOS = ['decode', 'stream', 'naive', 'file', 'whispercpp', 'serve', 'quality', 'variants'] as const
+export const SCENARIOS = ['coldstart', 'decode', 'stream', 'naive', 'file', 'whispercpp', 'serve', 'quality', 'variants'] as const
 export type Scenario = (typeof SCENARIOS)[number]
 
 export interface BenchOptions {
@@ -29,6 +30,7 @@ export interface BenchOptions {
   threads: number
   /** Audio for "stream"; "naive" gets a fifth, "file" min(10 min, this). */
   minutes: number
+  coldStart?: Partial<Pick<ColdStartOptions, 'runs' | 'clipSeconds'>>
   decode?: Partial<DecodeOptions>
   stream?: Partial<StreamOptions>
   naiveSeconds?: number
@@ -65,6 +67,7 @@ export interface BenchReport {
   }
   audio: {source: string; description: string}
   scenarios: Scenario[]
+  coldStart?: ColdStartResult
   decode?: DecodeResult
   stream?: TimelineResult
   streamVad?: TimelineResult
@@ -124,6 +127,21 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   }
   const want = new Set(options.scenarios)
   try {
+    if (want.has('coldstart')) {
+      progress.begin('coldstart: --version and a short clip, each a fresh process')
+      const clipSeconds = options.coldStart?.clipSeconds ?? 5
+      const wav = path.join(cacheDir('bench-audio'), `coldstart-${clipSeconds}s-${clip.source}.wav`)
+      await mkdir(path.dirname(wav), {recursive: true})
+      await writeWav(wav, loopTo(clip.pcm, clipSeconds), SAMPLE_RATE)
+      const runs = options.coldStart?.runs ?? 5
+      report.coldStart = await runColdStart(
+        {modelDir: found.dir, dtype: formatDtype(dtype), threads: options.threads, wav, clipSeconds, runs},
+        progress,
+      )
+      progress.end(
+        `--version ${report.coldStart.versionMs} ms, ${clipSeconds} s clip ${report.coldStart.transcribeMs} ms (median of ${runs})`,
+      )
+    }
     if (want.has('decode')) {
       progress.begin('decode: ms per token, cached vs uncached')
       const decodeOptions = {...defaultDecodeOptions, ...options.decode}

@@ -5,6 +5,7 @@ import type {TimelineSummary} from './timeline.js'
 import type {QualityResult} from './quality.js'
 import {targetRows} from './targets.js'
 import type {WhisperCppResult} from './whispercpp.js'
+import type {ColdStartResult} from './cold-start.js'
 import {textTable, type Cell} from '../src/output/text-table.js'
 
 export const table = (headers: string[], rows: Cell[][]): string => textTable(headers, rows, {rule: true, alignNumbers: true})
@@ -89,6 +90,7 @@ export function renderReport(report: BenchReport): string {
     }
     for (const note of f.notes) out.push(`note: ${note}`)
   }
+  if (report.coldStart) out.push('', coldStartTable(report.coldStart))
   if (report.whispercpp) out.push('', whisperCppTable(report.whispercpp))
   if (report.serve) {
     out.push('', '## serve')
@@ -255,4 +257,16 @@ function variantsTable(report: BenchReport): string[] {
     ),
     `agreement: greedy tokens equal to fp32's before the first difference, over fp32's, averaged over ${v.settings.windows} windows of the bench audio`,
   ]
+}
+
+/** Median wall times, then the timings report of one more run (ms from process start). */
+export function coldStartTable(c: ColdStartResult): string {
+  return [
+    `## coldstart: each run a fresh process, median of ${c.runs} (${c.dtype}, greedy)`,
+    `whisper-stream --version: ${c.versionMs} ms; transcribe a ${c.clipSeconds} s clip --format text: ${c.transcribeMs} ms`,
+    table(
+      ['phase', 'from ms', 'to ms', 'ms'],
+      c.phases.map((p) => [p.name, p.startMs, p.endMs === p.startMs ? '' : p.endMs, p.endMs === p.startMs ? '' : p.endMs - p.startMs]),
+    ),
+  ].join('\n')
 }

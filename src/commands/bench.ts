@@ -11,6 +11,8 @@ import {parseDtypeChoice} from '../engine/store/registry.js'
 export default class Bench extends BaseCommand {
   static override summary = 'Measure decoding, streaming latency and memory, and compare with the naive approach and transformers.js.'
   static override description = `Scenarios (all by default):
+  coldstart  --version and a 5 s clip through transcribe --format text (greedy), each a fresh process, median of 5;
+          one more run's WHISPER_STREAM_DEBUG=timings breakdown
   decode  ms per token, KV-cached vs uncached, at 16/32/64/128/224 tokens; log-mel and encoder per 30 s window
   stream  --minutes of audio through the streamer (1 s steps, 200 ms chunks, VAD off): latency and memory per decile
   naive   a growing buffer re-transcribed every step without a cache, over a fifth of --minutes

@@ -21,7 +21,8 @@ beforeAll(async () => {
   work = mkdtempSync(path.join(tmpdir(), 'bench-test-'))
   report = await runBench({
     model,
-    scenarios: ['decode', 'stream', 'naive', 'file', 'serve', 'quality'],
+    scenarios: ['coldstart', 'decode', 'stream', 'naive', 'file', 'serve', 'quality'],
+    coldStart: {runs: 1, clipSeconds: 2},
     threads: 1,
     minutes: 4 / 60,
     decode: {lengths: [4, 8], reps: 1, encoderReps: 1, windowReps: 1},
@@ -106,6 +107,18 @@ describe('runBench at a tiny size', () => {
     } else {
       expect(file.reason).toMatch(/transformers/)
     }
+  })
+
+  it("coldstart: fresh processes timed whole, and the CLI's own breakdown of one more", () => {
+    const c = report.coldStart!
+    expect(c).toMatchObject({runs: 1, clipSeconds: 2, dtype: 'fp32'})
+    expect(c.versionMs).toBeGreaterThan(0)
+    expect(c.transcribeMs).toBeGreaterThan(0)
+    const at = (name: string) => c.phases.find((p) => p.name === name)!
+    expect(at('first output').startMs).toBeGreaterThanOrEqual(at('model load').endMs)
+    const names = c.phases.map((p) => p.name)
+    expect(names).toEqual(expect.arrayContaining(['node bootstrap', 'command ready', 'model load', 'session encoder', 'first output']))
+    expect(renderReport(report)).toMatch(/## coldstart[\s\S]*session decoder/)
   })
 
   it('serve: a run per session count with latency and server memory', () => {
