@@ -7,11 +7,12 @@ import {wordErrors} from '../../bench/word-errors.js'
 import {Engine} from '../../src/engine/engine.js'
 import {testModel} from '../helpers/test-models.js'
 
-// Pinned from the committed weights (greedy decoding, seeded audio: deterministic). trained-mini is weak
-// (step 2027: 90.3 % file WER here, 30 word errors between stream finals and the offline text); re-pin
-// when better weights land.
-const MAX_FILE_WER = 92
-const MAX_STREAM_VS_FILE_ERRORS = 32
+// Pinned from the committed weights (greedy decoding, seeded audio: deterministic on one machine; the
+// margin covers other CPUs' float rounding). trained-mini at step 8719: 71 % file WER on this clip (the
+// long-form path's timestamped 30 s windows are its weak spot; 13 % held-out WER on short windows) and 6
+// word errors between stream finals and the offline text. Re-pin when better weights land.
+const MAX_FILE_WER = 80
+const MAX_STREAM_VS_FILE_ERRORS = 12
 
 // Greedy: one temperature-0 pass per window, no fallback sampling.
 const GREEDY = {temperatures: [0]}
