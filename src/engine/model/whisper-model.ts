@@ -13,8 +13,8 @@ import {WhisperTokenizer} from './tokenizer.js'
 
 /**
  * Variants whose decoder dequantizes an 8-bit embedding in the graph (onnxruntime's dynamic quantizer, as
- * transformers.js builds them): their decoders fold it at load (bench --scenario variants: q8's ms per token
- * about 0.55x). 4-bit variants keep a float embedding; the option is left off where it was not measured.
+ * transformers.js builds them): their decoders fold it at load (docs/bench.md, whisper.cpp section). 4-bit
+ * variants keep a float embedding; the option is left off where it was not measured.
  */
 const DEQUANTIZED_EMBEDDING: ReadonlySet<Dtype> = new Set(['q8', 'int8', 'uint8'])
 

@@ -20,8 +20,8 @@ export interface SessionOptions {
   /**
    * Let constant folding dequantize 8-bit initializers once at load. onnxruntime keeps every
    * DequantizeLinear for its QDQ fusions, and the 8-bit Whisper decoders dequantize the whole tied
-   * embedding (vocabulary × d_model) on every call for the logits projection: 40 % of a token at
-   * tiny's size. Folded, the projection reads float weights (the same values) and the layers stay 8-bit.
+   * embedding (vocabulary × d_model) on every call for the logits projection: a third to a half of a
+   * token at tiny's size. Folded, the projection reads float weights (the same values) and the layers stay 8-bit.
    */
   foldDequantize?: boolean
 }
