@@ -82,22 +82,3 @@ describe('the comparison is sharp enough to catch a wrong recipe', () => {
     expect(maxAbsDiff(new LogMel(whisperConfig(80)).compute(louder), want)).toBeGreaterThan(10 * TOLERANCE)
   })
 })
-
-describe('speed', () => {
-  it('computes a full 30 s window quickly', () => {
-    const logMel = new LogMel(whisperConfig(80))
-    const audio = speechLike(SAMPLES, 1)
-    for (let i = 0; i < 3; i++) logMel.compute(audio)
-    const times: number[] = []
-    for (let i = 0; i < 15; i++) {
-      const t0 = performance.now()
-      logMel.compute(audio)
-      times.push(performance.now() - t0)
-    }
-    times.sort((a, b) => a - b)
-    const [best, median] = [times[0], times[times.length >> 1]]
-    console.log(`LogMel.compute, 80 bins, full 30 s window: best ${best.toFixed(1)} ms, median ${median.toFixed(1)} ms`)
-    // Loose bound so a busy CI box does not flake; the design target is well under 30 ms.
-    expect(best).toBeLessThan(150)
-  })
-})
