@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from model import Whisper  # noqa: E402
 from train import DIMS, Vocab  # noqa: E402
 
-REPRODUCE = "npm run train-model -- --minutes 102 --seed 16 && npm run train-model -- --resume --minutes 200 --seed 16 && /usr/bin/python3 models/trainer/ship.py models/trainer/.cache/run/best.safetensors"
+REPRODUCE = "npm run train-model -- --minutes 102 --seed 16 && npm run train-model -- --resume --minutes 222 --seed 16 && /usr/bin/python3 models/trainer/ship.py models/trainer/.cache/run/best.safetensors"
 # The committed run was stopped and resumed (--resume) with trainer changes, so one fresh run of today's
 # trainer repeats its recipe but not its exact bytes.
 HISTORY = [
@@ -27,6 +27,7 @@ HISTORY = [
     "steps 2027-2721: --resume --minutes 225 (learning rate back to 1.5e-3), on 2 otherwise idle cores (~45 steps a minute, ~20 before)",
     "from the checkpoint after step 2721: stage 2 by half of the budget at the latest (train.py's rule since), --resume --minutes 225",
     "from the checkpoint after step 3206: --resume --minutes 200 (cosine decay from minute 140)",
+    "from the last checkpoint of that run (step 9083): --resume --minutes 222, eval every 5 min",
 ]
 
 
