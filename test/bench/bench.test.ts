@@ -129,7 +129,7 @@ describe('runBench at a tiny size', () => {
     expect(run!.peakRssMiB).toBeGreaterThan(0)
     expect(serve.maxHeldSessions).toBe(run!.held ? 1 : 0)
     expect(serve.encoderBatch.map((b) => b.batch)).toEqual([1, 2, 4, 6])
-    expect(serve.encoderBatch[0]!.ratio).toBe(1)
+    for (const b of serve.encoderBatch) expect(b.msPerWindow).toBeGreaterThan(0)
     expect(renderReport(report)).toMatch(/encoder, one 30 s window in a batch of 1 \/ 2 \/ 4 \/ 6/)
     expect(renderReport(report)).toMatch(/sessions +completed/)
   })
