@@ -203,11 +203,18 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       const peerModel = peer === found ? model : await WhisperModel.load(peer.dir, {threads})
       // Our quantized decoders (the hub's variants) next to whisper.cpp's f16/q8_0, where the folder has them.
       const variants: NonNullable<WhisperCppOptions['variants']> = []
-      for (const dtype of ['fp16', 'q8', 'q4'] as const) {
+      // q8 twice: with the 8-bit logits projection (the default) and with the file's float one (transformers.js's numerics).
+      const decoders = [
+        ['fp16', true],
+        ['q8', true],
+        ['q8', false],
+        ['q4', true],
+      ] as const
+      for (const [dtype, int8Logits] of decoders) {
         try {
           variants.push({
-            label: `decoder ${dtype}`,
-            model: await WhisperModel.load(peer.dir, {threads, dtype: {encoder: 'fp32', decoder: dtype}}),
+            label: `decoder ${dtype}${int8Logits ? '' : ', float logits'}`,
+            model: await WhisperModel.load(peer.dir, {threads, int8Logits, dtype: {encoder: 'fp32', decoder: dtype}}),
           })
         } catch {
           // not in this folder

@@ -26,6 +26,7 @@ export type TestModelName =
   | 'mini-split-timestamped'
   | 'mini-multilingual-timestamped'
   | 'trained-mini-timestamped'
+  | 'trained-mini-q8'
 
 const SPECS: Record<TestModelName, Omit<GenerateOptions, 'out'>> = {
   mini: {preset: 'mini', seed: 1},
@@ -44,6 +45,7 @@ const SPECS: Record<TestModelName, Omit<GenerateOptions, 'out'>> = {
   'mini-split-timestamped': {preset: 'mini', seed: 1, layout: 'split', timestamped: true},
   'mini-multilingual-timestamped': {preset: 'mini', seed: 1, multilingual: true, timestamped: true},
   'trained-mini-timestamped': {preset: 'trained-mini', timestamped: true},
+  'trained-mini-q8': {preset: 'trained-mini', dtypes: ['fp32', 'q8']},
 }
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')

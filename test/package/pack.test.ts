@@ -15,6 +15,7 @@ let app: string
 let bin: string
 let tarballFiles: string[]
 let model: string
+let variants: string
 let wav: string
 
 const STEP_TIMEOUT_MS = 300_000
@@ -84,7 +85,11 @@ async function appLock(
 
 beforeAll(async () => {
   await ensureBuilt()
-  ;[model, wav] = await Promise.all([testModel('mini'), speech('the quick brown fox jumps over the lazy dog.')])
+  ;[model, variants, wav] = await Promise.all([
+    testModel('mini'),
+    testModel('mini-variants'),
+    speech('the quick brown fox jumps over the lazy dog.'),
+  ])
   work = await mkdtemp(path.join(tmpdir(), 'ws-pack-'))
   app = path.join(work, 'app')
   // dist/ is built (npm test's pretest, or ensureBuilt above); prepare would only build it again.
@@ -140,6 +145,13 @@ describe('the installed package', () => {
 
   it('transcribes a wav with a generated model', async () => {
     const result = await cliRun(['transcribe', wav, '--model', model])
+    expect(result.stderr).toBe('')
+    expect(result.exitCode).toBe(0)
+    expect(finalsOf(result.stdout).length).toBeGreaterThan(0)
+  })
+
+  it('transcribes with an 8-bit decoder (its logits rewrite needs onnx-proto at run time)', async () => {
+    const result = await cliRun(['transcribe', wav, '--model', variants, '--dtype', 'encoder=fp32,decoder=q8'])
     expect(result.stderr).toBe('')
     expect(result.exitCode).toBe(0)
     expect(finalsOf(result.stdout).length).toBeGreaterThan(0)

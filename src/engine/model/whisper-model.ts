@@ -22,6 +22,11 @@ export interface LoadOptions {
   /** One variant for both parts, or one each (default fp32). */
   dtype?: DtypeChoice
   threads?: number
+  /**
+   * 8-bit decoders: compute the logits from the 8-bit embedding (runtime/int8-logits.ts; default on).
+   * Off, they take the float product the file describes, as transformers.js computes it.
+   */
+  int8Logits?: boolean
 }
 
 /**
@@ -70,7 +75,8 @@ export class WhisperModel {
     const session = (name: string, path: string, extra: SessionOptions = {}): Promise<Session> =>
       timed(`session ${name}`, () => createSession(path, {...sessionOptions, ...extra}))
     const encoder = await session('encoder', files.encoder, {spin: false})
-    const decoderOptions = {foldDequantize: DEQUANTIZED_EMBEDDING.has(files.dtype.decoder)}
+    const eightBit = DEQUANTIZED_EMBEDDING.has(files.dtype.decoder)
+    const decoderOptions = {foldDequantize: eightBit, int8Logits: eightBit && options.int8Logits !== false}
     const decoderSessions: DecoderSessions =
       files.decoder.layout === 'merged'
         ? {layout: 'merged', merged: await session('decoder', files.decoder.merged, decoderOptions)}

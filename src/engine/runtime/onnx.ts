@@ -1,6 +1,8 @@
 // The only module that imports onnxruntime-node: the rest of the engine sees these types.
+import {readFile} from 'node:fs/promises'
 import ort from 'onnxruntime-node'
 import {WhisperStreamError} from '../errors.js'
+import {int8LogitsModel} from './int8-logits.js'
 
 export type Tensor = ort.Tensor
 export type Session = ort.InferenceSession
@@ -24,11 +26,18 @@ export interface SessionOptions {
    * token at tiny's size. Folded, the projection reads float weights (the same values) and the layers stay 8-bit.
    */
   foldDequantize?: boolean
+  /**
+   * Rewrite the tied logits projection of an 8-bit decoder to read its 8-bit embedding (int8-logits.ts):
+   * a quarter of the bytes a token reads, with activations rounded to int8. A graph without that
+   * projection loads unchanged.
+   */
+  int8Logits?: boolean
 }
 
 export async function createSession(path: string, options: SessionOptions = {}): Promise<Session> {
   try {
-    return await ort.InferenceSession.create(path, {
+    const rewritten = options.int8Logits ? await int8LogitsModel(await readFile(path)) : undefined
+    const settings: ort.InferenceSession.SessionOptions = {
       intraOpNumThreads: options.threads ?? 0,
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
@@ -39,7 +48,8 @@ export async function createSession(path: string, options: SessionOptions = {}):
           ...(options.foldDequantize ? {disable_quant_qdq: '1'} : {}),
         },
       },
-    })
+    }
+    return await (rewritten ? ort.InferenceSession.create(rewritten, settings) : ort.InferenceSession.create(path, settings))
   } catch (error) {
     throw new WhisperStreamError('model-corrupt', `cannot load ${path}: ${firstLine(error)}`, {
       hint: 'the file is truncated or not an ONNX model; delete it and pull the model again',

@@ -105,7 +105,9 @@ describe.each(models)('variant parity with transformers.js: $name', ({name, lang
     ['encoder=q8,decoder=fp16', {encoder: 'q8', decoder: 'fp16'}, {encoder_model: 'q8', decoder_model_merged: 'fp16'}],
   ]
   it.each(choices)('%s: cached tokens equal the reference, with and without timestamps', async (label, ours, theirs) => {
-    const model = await WhisperModel.load(dir, {dtype: ours})
+    // The file's own float logits projection: our 8-bit one (runtime/int8-logits.ts) rounds activations,
+    // which transformers.js does not, and on random weights that flips near-tied tokens.
+    const model = await WhisperModel.load(dir, {dtype: ours, int8Logits: false})
     const other = await ref.load(theirs)
     try {
       for (const timestamps of [false, true]) {
