@@ -3,7 +3,7 @@
 // side in one table, where a reader compares what each kind sends and expects.
 import {METHODS} from 'node:http'
 import {multipart, rawRequest, wavOf, type FormPart, type RawResponse} from './http-client.js'
-import {summarizeCases} from './report.js'
+import {finishedCase, summarizeCases} from './report.js'
 import {chance, mulberry32, pick, randBytes, randInt, type Rng} from './rng.js'
 
 export const HTTP_CASE_KINDS = [
@@ -476,15 +476,7 @@ export async function runHttpCase(kind: HttpCaseKind, seed: number, target: Http
     () => 0,
   )
   if (health !== 200) outcome = `health:${health} after ${outcome}`
-  return {
-    kind,
-    seed,
-    outcome,
-    expected: ctx.expected,
-    ok: ctx.expected.includes(outcome),
-    note: ctx.notes.join(' | '),
-    ms: Math.round(performance.now() - started),
-  }
+  return finishedCase(kind, seed, outcome, ctx, started)
 }
 
 export const summarizeHttp = (results: HttpCaseResult[]): string[] => summarizeCases(HTTP_CASE_KINDS, results)

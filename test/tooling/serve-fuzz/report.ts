@@ -16,6 +16,25 @@ export interface CaseOutcome {
   note: string
 }
 
+/** A finished case, ok when its outcome is one the oracle expected; `started` is its performance.now(). */
+export function finishedCase<K extends string>(
+  kind: K,
+  seed: number,
+  outcome: string,
+  ctx: {notes: string[]; expected: string[]},
+  started: number,
+): CaseOutcome & {kind: K; ms: number} {
+  return {
+    kind,
+    seed,
+    outcome,
+    expected: ctx.expected,
+    ok: ctx.expected.includes(outcome),
+    note: ctx.notes.join(' | '),
+    ms: Math.round(performance.now() - started),
+  }
+}
+
 /** "kind  N  outcome ×n, …" lines in the order of `kinds`, and the unexpected ones with their replay ids. */
 export function summarizeCases(kinds: readonly string[], results: readonly CaseOutcome[]): string[] {
   const lines: string[] = []

@@ -15,6 +15,7 @@ import {
   type FuzzTarget,
 } from './oracle.js'
 import {encodeFrame, rawConnect, RawWs, type FrameSpec} from './raw-ws.js'
+import {finishedCase} from './report.js'
 import {chance, mulberry32, pick, randBytes, randInt, type Rng} from './rng.js'
 import {sleep} from './wait.js'
 
@@ -602,13 +603,5 @@ export async function runCase(kind: CaseKind, seed: number, target: FuzzTarget):
   } catch (error) {
     outcome = `threw:${error instanceof Error ? error.message : String(error)}`
   }
-  return {
-    kind,
-    seed,
-    outcome,
-    expected: ctx.expected,
-    ok: ctx.expected.includes(outcome),
-    note: ctx.notes.join(' | '),
-    ms: Math.round(performance.now() - started),
-  }
+  return finishedCase(kind, seed, outcome, ctx, started)
 }
