@@ -112,6 +112,14 @@ export function renderReport(report: BenchReport): string {
       ),
     )
     out.push(`final-event latency at real-time pace; held: p95 under ${latencyLimitMs} ms. Most sessions held: ${maxHeldSessions}`)
+    const batched = report.serve.batched ?? []
+    if (batched.length > 0)
+      out.push(
+        `every step at once, encoder passes batched (--concurrency N --encoder-batch N): ` +
+          batched
+            .map((r) => `${r.sessions} sessions p50 / p95 ${r.p50LatencyMs} / ${r.p95LatencyMs} ms${r.held ? '' : ' (not held)'}`)
+            .join('; '),
+      )
     const batches = report.serve.encoderBatch
     if (batches.length > 0)
       out.push(

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {DEFAULT_MODEL, DTYPES} from '../engine/store/registry.js'
-import {WhisperModel} from '../engine/model/whisper-model.js'
+import {WhisperModel, type LoadOptions} from '../engine/model/whisper-model.js'
 import {resolveModelInfo} from '../engine/store/resolve-model.js'
 import {timed} from '../engine/timings.js'
 import {stderrProgress} from '../ui/progress-bar.js'
@@ -35,7 +35,13 @@ export interface ModelFlagValues {
 }
 
 /** Finds (or downloads, with a progress bar on stderr) and loads the model the flags name. */
-export async function loadModelFromFlags(flags: ModelFlagValues, signal?: AbortSignal): Promise<WhisperModel> {
+export async function loadModelFromFlags(
+  flags: ModelFlagValues,
+  signal?: AbortSignal,
+  extra: Pick<LoadOptions, 'encoderBatch'> = {},
+): Promise<WhisperModel> {
   const info = await timed('model resolve', () => resolveModelInfo(flags.model, {dtype: flags.dtype, signal, onProgress: stderrProgress()}))
-  return timed('model load', () => WhisperModel.load(info.dir, {dtype: info.dtype ?? 'fp32', threads: flags.threads || undefined}))
+  return timed('model load', () =>
+    WhisperModel.load(info.dir, {...extra, dtype: info.dtype ?? 'fp32', threads: flags.threads || undefined}),
+  )
 }

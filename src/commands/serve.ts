@@ -5,6 +5,7 @@ import {loadModelFromFlags, modelFlags} from '../cli/model-flags.js'
 import {abortOnSignals} from '../cli/signals.js'
 import {checkBindPolicy} from '../server/auth.js'
 import {Engine} from '../engine/engine.js'
+import {WhisperStreamError} from '../engine/errors.js'
 import {defaultServeOptions, startServer} from '../server/http-server.js'
 
 export default class Serve extends BaseCommand {
@@ -27,6 +28,12 @@ Binds 127.0.0.1 by default; another --host needs --token (or --insecure). SIGINT
     insecure: Flags.boolean({summary: 'Allow a non-loopback --host without --token.'}),
     'allow-origin': Flags.string({summary: 'Browser origin allowed besides the server itself (repeatable; * for any).', multiple: true}),
     concurrency: Flags.integer({summary: 'Inferences run at once across all sessions.', default: defaultServeOptions.concurrency, min: 1}),
+    'encoder-batch': Flags.integer({
+      summary: 'Windows of concurrent inferences encoded in one pass, at most (needs --concurrency of as many).',
+      description: 'Pays where one window does not fill the cores. On 2 cores it did not (docs/bench.md, serve), so the default is 1.',
+      default: 1,
+      min: 1,
+    }),
     'max-sessions': Flags.integer({
       summary: 'Open streaming sessions; beyond it new ones get HTTP 503.',
       default: defaultServeOptions.maxSessions,
@@ -58,9 +65,14 @@ Binds 127.0.0.1 by default; another --host needs --token (or --insecure). SIGINT
   async run(): Promise<void> {
     const {flags} = await this.parse(Serve)
     checkBindPolicy(flags.host, flags.token, flags.insecure)
+    if (flags['encoder-batch'] > flags.concurrency) {
+      throw new WhisperStreamError('usage', `--encoder-batch ${flags['encoder-batch']} exceeds --concurrency ${flags.concurrency}`, {
+        hint: 'windows are batched only from inferences that run at once; raise --concurrency to at least the batch',
+      })
+    }
     const signals = abortOnSignals()
     try {
-      const engine = Engine.from(await loadModelFromFlags(flags, signals.signal))
+      const engine = Engine.from(await loadModelFromFlags(flags, signals.signal, {encoderBatch: flags['encoder-batch']}))
       const log = (line: string): void => void process.stderr.write(`${line}\n`)
       const server = await startServer({
         host: flags.host,

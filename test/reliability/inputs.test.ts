@@ -150,3 +150,9 @@ describe('broken and lying inputs', () => {
     })
   }
 })
+
+describe('serve flags', () => {
+  it('--encoder-batch above --concurrency → 2, before anything loads', async () => {
+    expectOneLineError(await cli(['serve', '--model', model, '--encoder-batch', '2']), 2, /--encoder-batch 2 exceeds --concurrency 1/)
+  })
+})

@@ -2,6 +2,8 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {RunningServer} from '../../src/server/http-server.js'
 import type {FinalEvent} from '../../src/engine/events.js'
 import {readPcm, speechWithPauses} from '../helpers/audio-fixtures.js'
+import {Engine} from '../../src/engine/engine.js'
+import {testModel} from '../helpers/test-models.js'
 import {connect, sendPcm, serve, streamUrl} from './server-helpers.js'
 
 let server: RunningServer
@@ -89,5 +91,31 @@ describe('serve /v1/stream', () => {
       expect(closeCode).toBe(1000)
     }
     expect(server.sessions).toBe(0)
+  })
+
+  it('with encoder passes batched and steps run at once, every session finishes with finals', async () => {
+    const engine = await Engine.load(await testModel('mini'), {encoderBatch: 4})
+    const batching = await serve({engine, concurrency: 4})
+    try {
+      const results = await Promise.all(
+        Array.from({length: 4}, async () => {
+          const client = connect(streamUrl(batching, '?step_ms=500'))
+          await client.opened
+          await sendPcm(client.ws, pcm)
+          client.ws.send(JSON.stringify({type: 'end'}))
+          return client.closed
+        }),
+      )
+      for (const {messages, closeCode} of results) {
+        expect(messages.at(-1)?.type).toBe('done')
+        expect(finalsOf(messages).length).toBeGreaterThan(0)
+        expect(closeCode).toBe(1000)
+      }
+      // Whether two steps met at the encoder depends on timing here; the engine test makes them meet.
+      expect(engine.model.encoderBatches!.windows).toBeGreaterThanOrEqual(4)
+    } finally {
+      await batching.close()
+      await engine.release()
+    }
   })
 })

@@ -4,6 +4,7 @@ import {float32ToHalf, halfToFloat32} from '../runtime/float16.js'
 import {createSession, inputType, Tensor, type Session, type SessionOptions} from '../runtime/onnx.js'
 import {timed} from '../timings.js'
 import type {PreprocessorConfig} from '../features/preprocessor-config.js'
+import {EncoderBatcher} from './encoder-batcher.js'
 import {readFeatureExtractorConfig} from './feature-extractor-file.js'
 import type {DecoderSessions, DecoderShape} from '../decode/decoder-runner.js'
 import {findModelFiles, type Dtype, type DtypeChoice, type ModelFiles} from './model-files.js'
@@ -27,6 +28,11 @@ export interface LoadOptions {
    * Off, they take the float product the file describes, as transformers.js computes it.
    */
   int8Logits?: boolean
+  /**
+   * Up to this many windows per encoder pass: streams whose steps run at once (a server's concurrency)
+   * share a pass (encoder-batcher.ts). Default 1, every window its own pass.
+   */
+  encoderBatch?: number
 }
 
 /**
@@ -34,6 +40,8 @@ export interface LoadOptions {
  * stream that uses the model; per-stream state (mel buffers, KV caches) lives elsewhere.
  */
 export class WhisperModel {
+  #batcher: EncoderBatcher | undefined
+
   private constructor(
     readonly name: string,
     readonly files: ModelFiles,
@@ -86,6 +94,8 @@ export class WhisperModel {
             decoderWithPast: await session('decoder with past', files.decoder.decoderWithPast, decoderOptions),
           }
     const model = new WhisperModel(basename(dir), files, config, generation, preprocessor, tokenizer, special, encoder, decoderSessions)
+    if ((options.encoderBatch ?? 1) > 1)
+      model.#batcher = new EncoderBatcher((features) => model.#runEncoder(features), options.encoderBatch!)
     try {
       model.#checkGraphs()
     } catch (error) {
@@ -123,9 +133,13 @@ export class WhisperModel {
     return {tensor: new Tensor('float32', features, dims), update: () => {}}
   }
 
+  /** Encoder passes run and windows they encoded, when windows are batched. */
+  get encoderBatches(): {passes: number; windows: number} | undefined {
+    return this.#batcher && {passes: this.#batcher.passes, windows: this.#batcher.windows}
+  }
+
   async encode(features: Tensor): Promise<Tensor> {
-    const out = await this.encoder.run({input_features: features}, ['last_hidden_state'])
-    const hidden = out['last_hidden_state']!
+    const hidden = await (this.#batcher ? this.#batcher.encode(features) : this.#runEncoder(features))
     // Per-part dtypes can pair an encoder that outputs float16 (Optimum's fp16 export) with a
     // decoder that takes float32, or the reverse: convert once per window, never per token.
     const wanted = inputType(this.#firstDecoder, 'encoder_hidden_states')
@@ -133,6 +147,10 @@ export class WhisperModel {
     return hidden.type === 'float16'
       ? new Tensor('float32', halfToFloat32(hidden.data as Uint16Array, new Float32Array(hidden.size)), hidden.dims)
       : new Tensor('float16', float32ToHalf(hidden.data as Float32Array, new Uint16Array(hidden.size)), hidden.dims)
+  }
+
+  async #runEncoder(features: Tensor): Promise<Tensor> {
+    return (await this.encoder.run({input_features: features}, ['last_hidden_state']))['last_hidden_state']!
   }
 
   get #firstDecoder(): Session {
