@@ -74,9 +74,11 @@ beforeAll(async () => {
   target.url = server.url
   witness = new Witness(server.url.replace('http', 'ws'), pcm, {speed: 1.5})
   await witness.start()
-  // Warm up (first inferences size onnxruntime's arenas) before the baseline.
-  for (let i = 0; i < 100 && !witness.messages.some((m) => m.type === 'final'); i++)
-    await new Promise((resolve) => setTimeout(resolve, 100))
+  // Warm up (first inferences size onnxruntime's arenas) before the RSS baseline: until the first final,
+  // not for a fixed time, which a busy machine outlasts (the baseline then misses the arenas and the
+  // growth check fails).
+  await witness.firstFinal(120_000)
+  if (!witness.messages.some((m) => m.type === 'final')) throw new Error('the witness got no final within 120 s of warm-up')
   rssBefore = rssMiB(server.pid)
 })
 
