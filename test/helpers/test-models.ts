@@ -27,6 +27,7 @@ export type TestModelName =
   | 'mini-multilingual-timestamped'
   | 'trained-mini-timestamped'
   | 'trained-mini-q8'
+  | 'mini-split-q8'
 
 const SPECS: Record<TestModelName, Omit<GenerateOptions, 'out'>> = {
   mini: {preset: 'mini', seed: 1},
@@ -46,6 +47,7 @@ const SPECS: Record<TestModelName, Omit<GenerateOptions, 'out'>> = {
   'mini-multilingual-timestamped': {preset: 'mini', seed: 1, multilingual: true, timestamped: true},
   'trained-mini-timestamped': {preset: 'trained-mini', timestamped: true},
   'trained-mini-q8': {preset: 'trained-mini', dtypes: ['fp32', 'q8']},
+  'mini-split-q8': {preset: 'mini', seed: 1, layout: 'split', dtypes: ['fp32', 'q8']},
 }
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')

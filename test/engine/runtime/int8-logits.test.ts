@@ -37,6 +37,15 @@ describe('int8LogitsModel', () => {
     expect(after.opsetImport?.some((o) => o.domain === 'com.microsoft')).toBe(true)
   })
 
+  it.each(['decoder_model_quantized', 'decoder_with_past_model_quantized'])(
+    'split layout, %s: its one projection is rewritten',
+    async (file) => {
+      const split = await testModel('mini-split-q8')
+      const rewritten = await int8LogitsModel(await readFile(path.join(split, 'onnx', `${file}.onnx`)))
+      expect(count(opsOf(onnx.ModelProto.decode(rewritten!).graph!)).get('MatMulNBits')).toBe(1)
+    },
+  )
+
   it.each(['', '_fp16', '_q4', '_q4f16', '_bnb4'])('%s: a decoder without an 8-bit tied projection is left alone', async (suffix) => {
     expect(await int8LogitsModel(await decoderFile(suffix))).toBeUndefined()
   })
@@ -48,30 +57,34 @@ describe('8-bit logits against the float projection of the same q8 file', () => 
     for (const m of models) await m.release()
   })
 
-  it('gives logits within int8 rounding and the same argmax, first call and cached calls', async () => {
-    const [int8, float] = await Promise.all(
-      [true, false].map((int8Logits) => WhisperModel.load(dir, {dtype: {encoder: 'fp32', decoder: 'q8'}, int8Logits, threads: 1})),
-    )
-    models.push(int8!, float!)
-    const {maxSourcePositions, dModel} = int8!.config
-    const hidden = new Tensor(
-      'float32',
-      Float32Array.from({length: maxSourcePositions * dModel}, (_, i) => Math.sin(i * 0.37)),
-      [1, maxSourcePositions, dModel],
-    )
-    const runners = [int8!, float!].map((m) => new CachedDecoder(m.decoderSessions, m.decoderShape))
-    const prompt = [int8!.special.startOfTranscript]
-    let [a, b] = await Promise.all(runners.map(async (r) => Float32Array.from(await r.start(prompt, hidden))))
-    for (let step = 0; step < 4; step++) {
-      const scale = Math.max(...b!.map(Math.abs))
-      const worst = Math.max(...a!.map((v, i) => Math.abs(v - b![i]!)))
-      expect(worst, `step ${step}`).toBeGreaterThan(0) // the rewrite ran: int8 activations round
-      expect(worst, `step ${step}`).toBeLessThan(0.05 * scale)
-      const token = argmax(b!)
-      expect(argmax(a!), `step ${step}`).toBe(token)
-      ;[a, b] = await Promise.all(runners.map(async (r) => Float32Array.from(await r.next(token))))
-    }
-  })
+  it.each(['mini-variants', 'mini-split-q8'] as const)(
+    '%s: logits within int8 rounding, the same argmax, first and cached calls',
+    async (name) => {
+      const modelDir = await testModel(name)
+      const [int8, float] = await Promise.all(
+        [true, false].map((int8Logits) => WhisperModel.load(modelDir, {dtype: {encoder: 'fp32', decoder: 'q8'}, int8Logits, threads: 1})),
+      )
+      models.push(int8!, float!)
+      const {maxSourcePositions, dModel} = int8!.config
+      const hidden = new Tensor(
+        'float32',
+        Float32Array.from({length: maxSourcePositions * dModel}, (_, i) => Math.sin(i * 0.37)),
+        [1, maxSourcePositions, dModel],
+      )
+      const runners = [int8!, float!].map((m) => new CachedDecoder(m.decoderSessions, m.decoderShape))
+      const prompt = [int8!.special.startOfTranscript]
+      let [a, b] = await Promise.all(runners.map(async (r) => Float32Array.from(await r.start(prompt, hidden))))
+      for (let step = 0; step < 4; step++) {
+        const scale = Math.max(...b!.map(Math.abs))
+        const worst = Math.max(...a!.map((v, i) => Math.abs(v - b![i]!)))
+        expect(worst, `step ${step}`).toBeGreaterThan(0) // the rewrite ran: int8 activations round
+        expect(worst, `step ${step}`).toBeLessThan(0.05 * scale)
+        const token = argmax(b!)
+        expect(argmax(a!), `step ${step}`).toBe(token)
+        ;[a, b] = await Promise.all(runners.map(async (r) => Float32Array.from(await r.next(token))))
+      }
+    },
+  )
 })
 
 const argmax = (values: Float32Array): number => values.reduce((best, v, i) => (v > values[best]! ? i : best), 0)
