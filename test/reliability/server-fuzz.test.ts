@@ -43,8 +43,13 @@ const PLAN: Array<[CaseKind, number, number]> = [
 
 const IDLE_TIMEOUT_S = 4
 const MAX_FRAME = 65_536
-/** RSS the server may gain over the whole fuzz run (the mini model's server sits near 300 MiB). */
-const RSS_GROWTH_LIMIT_MIB = 120
+/**
+ * RSS the server may gain over the whole fuzz run (the mini model's server sits near 300 MiB). Measured
+ * growth: 44-86 MiB run alone or beside the HTTP fuzz, 137 MiB once inside the full suite on 2 busy
+ * cores (more sessions alive at once, and freed memory that malloc keeps). A leak of 2 MiB a case
+ * over the 109 cases still fails it.
+ */
+const RSS_GROWTH_LIMIT_MIB = 200
 
 const target: FuzzTarget = {url: '', maxFrameBytes: MAX_FRAME, idleTimeoutMs: IDLE_TIMEOUT_S * 1000, caseTimeoutMs: 20_000}
 let server: ServeChild | undefined
