@@ -35,7 +35,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const modelId = options.modelId ?? options.engine.model.name
   const scheduler = new FairScheduler(options.concurrency)
   const sessions = new Set<StreamSession>()
-  const metrics = new ServerMetrics(() => sessions.size)
+  const metrics = new ServerMetrics(
+    () => sessions.size,
+    () => options.engine.model.encoderBatches,
+  )
   scheduler.onRun = (waitMs, busyMs) => metrics.inference(waitMs, busyMs)
   const policy: AccessPolicy = {token: options.token, allowOrigins: options.allowOrigins}
   const page = webPagePath()

@@ -19,7 +19,8 @@ export class ServerMetrics {
   private inferenceTotal = 0
   private audioTotal = 0
 
-  constructor(openSessions: () => number) {
+  /** `encoderBatches`: the model's batching counts, when it batches encoder passes (serve --encoder-batch). */
+  constructor(openSessions: () => number, encoderBatches: () => {passes: number; windows: number} | undefined = () => undefined) {
     const registers = [this.registry]
     new Gauge({name: 'whisper_stream_sessions_open', help: 'WebSocket sessions open now.', registers, collect: setTo(openSessions)})
     this.sessionsTotal = new Counter({name: 'whisper_stream_sessions_total', help: 'WebSocket sessions opened since start.', registers})
@@ -52,6 +53,15 @@ export class ServerMetrics {
       help: 'Inference seconds per second of audio received since start (below 1: faster than real time).',
       registers,
       collect: setTo(() => (this.audioTotal > 0 ? this.inferenceTotal / this.audioTotal : 0)),
+    })
+    new Gauge({
+      name: 'whisper_stream_encoder_windows_per_pass',
+      help: 'Windows per encoder pass since start: above 1 when batched passes (--encoder-batch) found steps running at once.',
+      registers,
+      collect: setTo(() => {
+        const counts = encoderBatches()
+        return counts && counts.passes > 0 ? counts.windows / counts.passes : 1
+      }),
     })
     this.finals = new Counter({name: 'whisper_stream_finals_total', help: 'Final events sent to sessions.', registers})
     this.httpRequests = new Counter({

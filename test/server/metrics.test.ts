@@ -52,6 +52,7 @@ describe('GET /metrics', () => {
     expect(m.get('whisper_stream_inference_step_seconds_count')).toBeGreaterThan(0)
     expect(m.get('whisper_stream_queue_wait_seconds_count')).toBe(m.get('whisper_stream_inference_step_seconds_count'))
     expect(m.get('whisper_stream_real_time_factor')).toBeGreaterThan(0)
+    expect(m.get('whisper_stream_encoder_windows_per_pass')).toBe(1) // unbatched
     expect(m.get('whisper_stream_http_requests_total{route="/v1/stream",status="101"}')).toBe(1)
     expect(m.get('whisper_stream_http_requests_total{route="/v1/stream",status="503"}')).toBe(1)
     expect(m.get('whisper_stream_http_requests_total{route="/health",status="200"}')).toBe(1)

@@ -112,7 +112,11 @@ describe('serve /v1/stream', () => {
         expect(closeCode).toBe(1000)
       }
       // Whether two steps met at the encoder depends on timing here; the engine test makes them meet.
-      expect(engine.model.encoderBatches!.windows).toBeGreaterThanOrEqual(4)
+      const {passes, windows} = engine.model.encoderBatches!
+      expect(windows).toBeGreaterThanOrEqual(4)
+      const metrics = await (await fetch(`${batching.url}/metrics`)).text()
+      const perPass = Number(/^whisper_stream_encoder_windows_per_pass (\S+)$/m.exec(metrics)?.[1])
+      expect(perPass).toBeCloseTo(windows / passes, 6)
     } finally {
       await batching.close()
       await engine.release()
