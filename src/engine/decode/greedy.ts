@@ -81,7 +81,8 @@ export async function greedyDecode(decoder: DecoderRunner, encoderHidden: Tensor
     if (options.signal?.aborted) throw new WhisperStreamError('aborted', 'decoding was cancelled', {cause: options.signal.reason})
     options.rules.apply(logits, generated)
     const token = temperature > 0 ? sampleToken(logits, temperature, random!) : argmax(logits)
-    const logprob = logits[token]! - logSumExp(logits)
+    // At temperature 0 the token is the arg-max, so its logit is the row's maximum.
+    const logprob = logits[token]! - logSumExp(logits, temperature > 0 ? undefined : logits[token]!)
     sumLogprob += logprob
     if (token === options.endOfText) return done(generated, 'end-of-text')
     generated.push(token)

@@ -42,4 +42,15 @@ describe('sampleToken', () => {
     expect(logSumExp(logits)).toBeCloseTo(0, 6)
     expect(logSumExp(Float32Array.from([-Infinity, -Infinity]))).toBe(-Infinity)
   })
+
+  it('logSumExp over a vocabulary-wide spread matches the full sum within 1e-8, the maximum given or not', () => {
+    const wide = Float32Array.from({length: 51_864}, (_, i) => 40 * Math.sin(i * 0.77) - 25)
+    let max = -Infinity
+    for (const v of wide) max = Math.max(max, v)
+    let exact = 0
+    for (const v of wide) exact += Math.exp(v - max)
+    const expected = max + Math.log(exact)
+    expect(Math.abs(logSumExp(wide) - expected)).toBeLessThan(1e-8)
+    expect(Math.abs(logSumExp(wide, max) - expected)).toBeLessThan(1e-8)
+  })
 })
