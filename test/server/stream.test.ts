@@ -4,7 +4,7 @@ import type {FinalEvent} from '../../src/engine/events.js'
 import {readPcm, speechWithPauses} from '../helpers/audio-fixtures.js'
 import {Engine} from '../../src/engine/engine.js'
 import {testModel} from '../helpers/test-models.js'
-import {connect, sendPcm, serve, streamUrl} from './server-helpers.js'
+import {connect, sendPcm, serve, streamUrl, type ClientResult} from './server-helpers.js'
 
 let server: RunningServer
 let pcm: Float32Array
@@ -17,6 +17,18 @@ beforeAll(async () => {
 afterAll(async () => server?.close())
 
 const finalsOf = (messages: Array<{type: string}>): FinalEvent[] => messages.filter((m): m is FinalEvent => m.type === 'final')
+
+/** `sessions` clients at once, each streaming `audio` and ending; their results. */
+const streamAtOnce = (target: RunningServer, sessions: number, audio: Float32Array, query: string): Promise<ClientResult[]> =>
+  Promise.all(
+    Array.from({length: sessions}, async () => {
+      const client = connect(streamUrl(target, query))
+      await client.opened
+      await sendPcm(client.ws, audio)
+      client.ws.send(JSON.stringify({type: 'end'}))
+      return client.closed
+    }),
+  )
 
 describe('serve /v1/stream', () => {
   it('streams an espeak-ng wav: ready, finals, then done', async () => {
@@ -76,15 +88,7 @@ describe('serve /v1/stream', () => {
 
   it('runs 20 concurrent sessions on one model; all finish', async () => {
     const clip = pcm.subarray(0, Math.min(pcm.length, 16000 * 3))
-    const results = await Promise.all(
-      Array.from({length: 20}, async () => {
-        const client = connect(streamUrl(server, '?step_ms=1000'))
-        await client.opened
-        await sendPcm(client.ws, clip)
-        client.ws.send(JSON.stringify({type: 'end'}))
-        return client.closed
-      }),
-    )
+    const results = await streamAtOnce(server, 20, clip, '?step_ms=1000')
     for (const {messages, closeCode} of results) {
       expect(messages[0]?.type).toBe('ready')
       expect(messages.at(-1)?.type).toBe('done')
@@ -97,15 +101,7 @@ describe('serve /v1/stream', () => {
     const engine = await Engine.load(await testModel('mini'), {encoderBatch: 4})
     const batching = await serve({engine, concurrency: 4})
     try {
-      const results = await Promise.all(
-        Array.from({length: 4}, async () => {
-          const client = connect(streamUrl(batching, '?step_ms=500'))
-          await client.opened
-          await sendPcm(client.ws, pcm)
-          client.ws.send(JSON.stringify({type: 'end'}))
-          return client.closed
-        }),
-      )
+      const results = await streamAtOnce(batching, 4, pcm, '?step_ms=500')
       for (const {messages, closeCode} of results) {
         expect(messages.at(-1)?.type).toBe('done')
         expect(finalsOf(messages).length).toBeGreaterThan(0)
