@@ -55,6 +55,9 @@ export class EncoderBatcher {
 
 type Data = Float32Array | Uint16Array
 
+// A batched pass copies its windows in and its outputs out (a few MB a window, once per pass, never per
+// token); a lone window goes through uncopied, so the default batch of 1 costs nothing.
+
 /** [1, ...rest] tensors of one type as one [n, ...rest] tensor. */
 function stack(tensors: Tensor[]): Tensor {
   const first = tensors[0]!

@@ -9,7 +9,6 @@
 // an 8-bit decoder already makes (every other MatMul there is MatMulInteger on a quantized input).
 import type onnxProto from 'onnx-proto'
 
-type Onnx = typeof onnxProto.onnx
 type Graph = onnxProto.onnx.IGraphProto
 type Node = onnxProto.onnx.INodeProto
 type TensorProto = onnxProto.onnx.ITensorProto
@@ -78,10 +77,8 @@ export async function int8LogitsModel(model: Uint8Array): Promise<Uint8Array | u
   ]
   if (!(proto.opsetImport ?? []).some((o) => o.domain === MS_DOMAIN))
     proto.opsetImport = [...(proto.opsetImport ?? []), {domain: MS_DOMAIN, version: 1}]
-  return encode(onnx, proto)
+  return onnx.ModelProto.encode(proto).finish()
 }
-
-const encode = (onnx: Onnx, proto: onnxProto.onnx.ModelProto): Uint8Array => onnx.ModelProto.encode(proto).finish()
 
 const int = (name: string, i: number): onnxProto.onnx.IAttributeProto => ({name, type: 2, i})
 
