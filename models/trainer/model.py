@@ -39,6 +39,8 @@ class Attention(nn.Module):
     def __init__(self, d, heads):
         super().__init__()
         self.heads = heads
+        self.keep_probs = False  # the alignment loss reads the attention weights of the last call
+        self.probs = None
         self.q_proj = nn.Linear(d, d)
         self.k_proj = nn.Linear(d, d, bias=False)
         self.v_proj = nn.Linear(d, d)
@@ -55,7 +57,10 @@ class Attention(nn.Module):
         if causal:
             mask = torch.full((t, t), float("-inf")).triu(1)
             scores = scores + mask
-        out = (scores.softmax(-1) @ v).transpose(1, 2).reshape(b, t, d)
+        probs = scores.softmax(-1)
+        if self.keep_probs:
+            self.probs = probs
+        out = (probs @ v).transpose(1, 2).reshape(b, t, d)
         return self.out_proj(out)
 
 

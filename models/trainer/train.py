@@ -39,6 +39,8 @@ def parse_args():
     p.add_argument("--lr", type=float, default=1.5e-3)
     p.add_argument("--warmup", type=int, default=100)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--align", type=float, default=0.0,
+                   help="weight of the cross-attention alignment loss (0: off); see alignment_loss")
     p.add_argument("--resume", action="store_true")
     return p.parse_args()
 
@@ -110,7 +112,7 @@ def curriculum(stage, step, rng):
 
 
 def make_batch(v, clips, rng, mel, batch, window, lo, hi, cut_ok, variants):
-    audios, seqs, ctc = [], [], []
+    audios, seqs, ctc, times = [], [], [], []
     for _ in range(batch):
         if rng.random() < 0.04:
             n = 0
@@ -126,17 +128,54 @@ def make_batch(v, clips, rng, mel, batch, window, lo, hi, cut_ok, variants):
         seqs.append((head, body))
         audios.append(audio)
         ctc.append([w + 1 for w, _, _ in words])
+        # The spoken time of each word token in body, in order (a cut word ends at the window's end).
+        times.append([(s, e) for _, s, e in words] + ([(cut[0], window)] if cut is not None else []))
     length = max(len(h) + len(b) for h, b in seqs)
     tokens = torch.full((batch, length - 1), v.eot, dtype=torch.long)
     labels = torch.full((batch, length - 1), -100, dtype=torch.long)
+    # Encoder frames [start, end) of the word each position predicts (next) and of the word it reads
+    # (prev); -1 where that token is not a word.
+    spans = torch.full((2, batch, length - 1, 2), -1, dtype=torch.long)
+    word_set = set(v.words)
     for i, (head, body) in enumerate(seqs):
         full = head + body
         tokens[i, : len(full) - 1] = torch.tensor(full[:-1])
         labels[i, len(head) - 1: len(full) - 1] = torch.tensor([v.used_index[t] for t in body])
-    return mel(torch.from_numpy(np.stack(audios))), tokens, labels, ctc
+        k = 0
+        for j, t in enumerate(body):
+            if t not in word_set:
+                continue
+            start, end = times[i][k]
+            k += 1
+            frames = torch.tensor([max(0, int(start / HOP_S / 2) - 1), int(math.ceil(end / HOP_S / 2)) + 1])
+            pos = len(head) - 1 + j
+            spans[0, i, pos] = frames
+            if pos + 1 < length - 1:
+                spans[1, i, pos + 1] = frames
+    return mel(torch.from_numpy(np.stack(audios))), tokens, labels, ctc, spans
 
 
-def loss_fn(model, feats, tokens, labels, ctc):
+def span_mass_loss(probs, spans):
+    """-log of the attention mass one head puts inside each word's frames, averaged over word positions."""
+    frames = torch.arange(probs.shape[-1])
+    inside = (frames >= spans[..., :1]) & (frames < spans[..., 1:])
+    valid = spans[..., 0] >= 0
+    mass = (probs * inside).sum(-1)
+    return -(mass.clamp(min=1e-6).log() * valid).sum() / valid.sum().clamp(min=1)
+
+
+def alignment_loss(model, spans):
+    """Head 0 of the last decoder layer's cross-attention is taught to look at the word it is about to
+    write, head 0 of the first layer at the word it has just read. The model's errors on 30 s windows were
+    words dropped, doubled and swapped mid-window while its CTC head (the encoder) knew them all: the
+    decoder lost its place in 1,500 frames. The last layer's head is an alignment head for word times."""
+    layers = model.decoder.layers
+    return span_mass_loss(layers[-1].encoder_attn.probs[:, 0], spans[0]) + span_mass_loss(layers[0].encoder_attn.probs[:, 0], spans[1])
+
+
+def loss_fn(model, feats, tokens, labels, ctc, spans, align):
+    for layer in model.decoder.layers:
+        layer.encoder_attn.keep_probs = align > 0
     enc = model.encoder(feats)
     hidden = model.decoder.hidden(tokens, enc)
     logits, lse = model.used_logits(hidden)
@@ -148,7 +187,12 @@ def loss_fn(model, feats, tokens, labels, ctc):
     lengths = torch.tensor([len(seq) for seq in ctc], dtype=torch.long)
     frames = torch.full((len(ctc),), enc.shape[1], dtype=torch.long)
     aux = F.ctc_loss(log_probs, targets, frames, lengths, zero_infinity=True)
-    return ce + 0.3 * aux, ce.item(), aux.item()
+    loss = ce + 0.3 * aux
+    aligned = 0.0
+    if align > 0:
+        al = alignment_loss(model, spans)
+        loss, aligned = loss + align * al, al.item()
+    return loss, ce.item(), aux.item(), aligned
 
 
 @torch.no_grad()
@@ -256,7 +300,7 @@ def main():
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "elapsed": now, "curve": curve, "stage": stage}, state_path)
         manifest = {
             "seed": args.seed, "steps": step, "minutes": round(now / 60, 1), "dims": DIMS, "batch": args.batch,
-            "lr": args.lr, "warmup": args.warmup, "words": WORDS, "wordTokens": v.words, "voices": VOICES,
+            "lr": args.lr, "warmup": args.warmup, "align": args.align, "words": WORDS, "wordTokens": v.words, "voices": VOICES,
             "variants": [{"wordsPerMinute": s, "pitch": p} for s, p in VARIANTS], "heldOutVariant": HELD_OUT_VARIANT,
             "heldOutWer": curve, "torch": torch.__version__,
         }
@@ -281,8 +325,8 @@ def main():
         # A 30 s window costs ~10x a short one (attention over 1500 frames); on 2 shared cores a full batch
         # of them starved the rest of the curriculum, so they come args.batch // 4 at a time.
         batch = args.batch // 4 if window == 30.0 else args.batch
-        feats, tokens, labels, ctc = make_batch(v, clips, rng, mel, batch, window, lo, hi, cut_ok, TRAIN_VARIANTS)
-        loss, ce, aux = loss_fn(model, feats, tokens, labels, ctc)
+        feats, tokens, labels, ctc, spans = make_batch(v, clips, rng, mel, batch, window, lo, hi, cut_ok, TRAIN_VARIANTS)
+        loss, ce, aux, aligned = loss_fn(model, feats, tokens, labels, ctc, spans, args.align)
         opt.zero_grad()
         loss.backward()
         norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -290,12 +334,12 @@ def main():
             print(f"step {step}: non-finite gradient norm, step skipped", flush=True)
         else:
             opt.step()
-        acc.append((ce, aux, norm.item()))
+        acc.append((ce, aux, norm.item(), aligned))
         step += 1
         if step % log_every == 0:
             a = np.array(acc)
             print(f"step {step} min {now / 60:.1f} stage {stage} lr {lr:.2e} win {window:.1f} ce {a[:, 0].mean():.3f} "
-                  f"ctc {a[:, 1].mean():.3f} gnorm {a[:, 2].mean():.2f}", flush=True)
+                  f"ctc {a[:, 1].mean():.3f} align {a[:, 3].mean():.3f} gnorm {a[:, 2].mean():.2f}", flush=True)
             acc = []
         if time.time() - started >= next_eval:
             checkpoint()
