@@ -3,6 +3,7 @@
 // terms), words lost or doubled, words emitted on silence and on noise, and partial churn.
 import type {DecodingOptions} from '../src/engine/decode/window-transcriber.js'
 import {Engine, feedStreamer} from '../src/engine/engine.js'
+import type {FinalEvent} from '../src/engine/events.js'
 import type {WhisperModel} from '../src/engine/model/whisper-model.js'
 import type {Progress} from './progress.js'
 import {percentile} from './stats.js'
@@ -18,6 +19,7 @@ export interface QualityOptions {
   seed: number
   /** Seconds of silence and of noise for the false-word counts. */
   quietSeconds: number
+  /** VAD for the stream runs; for the file runs, the VAD filter (speech chunks only). */
   vad: Array<boolean>
   draft: Array<boolean>
   /**
@@ -39,6 +41,8 @@ const DECODING: Record<QualityDecoding, Partial<DecodingOptions>> = {
 
 export interface FileQuality {
   decoding: QualityDecoding
+  /** Only the speech Silero VAD found, chunk by chunk (faster-whisper's vad_filter). */
+  vadFilter: boolean
   errors: WordErrors
   wordsOnSilence: number
   wordsOnNoise: number
@@ -49,7 +53,7 @@ export interface StreamQuality {
   draft: boolean
   decoding: QualityDecoding
   errors: WordErrors
-  /** Stream WER minus the file WER of the same decoding (else the first file row), in points. */
+  /** Stream WER minus the file WER of the same decoding without VAD filter (else the first file row), in points. */
   werOverFile: number
   /** Seconds from a word's end in the audio to the final that carries it: audio clock at that step plus its compute. */
   latencyP50: number | null
@@ -75,11 +79,26 @@ async function* chunks(pcm: Float32Array): AsyncGenerator<Float32Array> {
   for (let i = 0; i < pcm.length; i += CHUNK) yield pcm.subarray(i, Math.min(pcm.length, i + CHUNK))
 }
 
+/** Offline long-form transcription: its finals, in order. */
+export async function fileEvents(
+  engine: Engine,
+  pcm: Float32Array,
+  decoding?: Partial<DecodingOptions>,
+  vadFilter = false,
+): Promise<FinalEvent[]> {
+  const events: FinalEvent[] = []
+  for await (const event of engine.transcribeFile(chunks(pcm), {decoding, vadFilter})) events.push(event)
+  return events
+}
+
 /** Offline long-form transcription: its words, in order. */
-export async function fileWords(engine: Engine, pcm: Float32Array, decoding?: Partial<DecodingOptions>): Promise<string[]> {
-  const words: string[] = []
-  for await (const event of engine.transcribeFile(chunks(pcm), {decoding})) words.push(...normalizeWords(event.text))
-  return words
+export async function fileWords(
+  engine: Engine,
+  pcm: Float32Array,
+  decoding?: Partial<DecodingOptions>,
+  vadFilter = false,
+): Promise<string[]> {
+  return (await fileEvents(engine, pcm, decoding, vadFilter)).flatMap((event) => normalizeWords(event.text))
 }
 
 export interface StreamRun {
@@ -167,22 +186,28 @@ export async function runQuality(model: WhisperModel, options: QualityOptions, p
     ...options.vad.flatMap((vad) => options.draft.map((draft) => ({vad, draft, decoding: live}))),
     ...options.decodings.filter((d) => d !== live).map((decoding) => ({vad: options.vad[0] ?? false, draft: true, decoding})),
   ]
-  const total = 3 * options.decodings.length + 3 * runs.length
+  // Whisper's own long-form path always; with VAD on, the VAD filter's too.
+  const fileRuns = [false, ...(options.vad.includes(true) ? [true] : [])].flatMap((vadFilter) =>
+    options.decodings.map((decoding) => ({decoding, vadFilter})),
+  )
+  const total = 3 * fileRuns.length + 3 * runs.length
   let done = 0
   const tick = (what: string): void => progress.update(++done / total, `quality: ${what}`)
 
   // The file rows come first: each stream row is compared with the file row of its decoding (or the first).
   const files: FileQuality[] = []
-  const fileWordsBy = new Map<QualityDecoding, string[]>()
-  for (const decoding of options.decodings) {
-    const file = await fileWords(engine, speech.pcm, DECODING[decoding])
-    tick(`file, ${decoding}`)
-    const wordsOnSilence = (await fileWords(engine, silence, DECODING[decoding])).length
-    tick(`file on silence, ${decoding}`)
-    const wordsOnNoise = (await fileWords(engine, hiss, DECODING[decoding])).length
-    tick(`file on noise, ${decoding}`)
-    fileWordsBy.set(decoding, file)
-    files.push({decoding, errors: wordErrors(reference, file), wordsOnSilence, wordsOnNoise})
+  const fileWordsBy = new Map<FileQuality, string[]>()
+  for (const {decoding, vadFilter} of fileRuns) {
+    const label = `file, ${decoding}${vadFilter ? ', VAD filter' : ''}`
+    const file = await fileWords(engine, speech.pcm, DECODING[decoding], vadFilter)
+    tick(label)
+    const wordsOnSilence = (await fileWords(engine, silence, DECODING[decoding], vadFilter)).length
+    tick(`${label} on silence`)
+    const wordsOnNoise = (await fileWords(engine, hiss, DECODING[decoding], vadFilter)).length
+    tick(`${label} on noise`)
+    const row: FileQuality = {decoding, vadFilter, errors: wordErrors(reference, file), wordsOnSilence, wordsOnNoise}
+    fileWordsBy.set(row, file)
+    files.push(row)
   }
 
   const streams: StreamQuality[] = []
@@ -197,8 +222,8 @@ export async function runQuality(model: WhisperModel, options: QualityOptions, p
     tick(`${label} on silence`)
     const onNoise = (await streamWords(engine, hiss, vad, draft, DECODING[decoding])).finals.length
     tick(`${label} on noise`)
-    const file = files.find((f) => f.decoding === decoding) ?? files[0]
-    const fileText = fileWordsBy.get(file?.decoding ?? decoding) ?? []
+    const file = files.find((f) => f.decoding === decoding && !f.vadFilter) ?? files[0]
+    const fileText = (file && fileWordsBy.get(file)) ?? []
     streams.push({
       vad,
       draft,

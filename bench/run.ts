@@ -272,7 +272,9 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       } finally {
         if (separate) await qualityModel.release()
       }
-      progress.end(report.quality.files.map((f) => `file WER ${f.errors.wer} % (${f.decoding})`).join(', '))
+      progress.end(
+        report.quality.files.map((f) => `file WER ${f.errors.wer} % (${f.decoding}${f.vadFilter ? ', VAD filter' : ''})`).join(', '),
+      )
     }
     if (want.has('variants')) {
       const variants: VariantOptions = {...defaultVariantOptions, threads: options.threads, ...options.variants}

@@ -162,7 +162,7 @@ const pct = (v: number | null): string => (v === null ? 'n/a' : `${(v * 100).toF
 export function qualityTable(q: QualityResult): string {
   const rows: Cell[][] = [
     ...q.files.map((f) => [
-      `file (long-form), ${f.decoding}`,
+      `file (long-form${f.vadFilter ? ', VAD filter' : ''}), ${f.decoding}`,
       f.errors.wer,
       '',
       `${f.errors.substitutions}/${f.errors.deletions}/${f.errors.insertions}`,

@@ -28,8 +28,8 @@ export default class Bench extends BaseCommand {
   quality held-out synthetic speech (min(10, max(1, --minutes)) minutes, pauses of 0.5-10 s) through a model that
           knows words (trained-mini, built from models/trained/, unless --model): WER of long-form file transcription and
           of stream finals, final latency at real-time pace in audio-clock terms (p50/p90), words lost or doubled, words
-          on 60 s of silence and of noise, partial churn; --vad and --draft (or both) pick the stream runs; files and
-          streams greedy, with fallback (1 beam) and with 5 beams; --dtype picks the variant when quality runs alone
+          on 60 s of silence and of noise, partial churn; --vad and --draft (or both) pick the stream runs (--vad on
+          also runs the files through the VAD filter); files and streams greedy, with fallback (1 beam) and with 5 beams; --dtype picks the variant when quality runs alone
 Without --model a tiny-shaped model with random weights is generated once into .cache/bench-models/ (quality: trained-mini).
 Audio is espeak-ng speech with pauses, looped (synthetic tones when espeak-ng is missing).
 Progress goes to stderr; the table (or --json) to stdout.`
@@ -53,7 +53,8 @@ Progress goes to stderr; the table (or --json) to stdout.`
       min: 0,
     }),
     vad: Flags.string({
-      summary: 'Voice activity detection in the stream scenario: off (every step transcribes), on (the CLI default), or both.',
+      summary:
+        'Voice activity detection in the stream scenario: off (every step transcribes), on (the CLI default), or both; quality: on adds file runs with --vad-filter.',
       options: ['off', 'on', 'both'],
       default: 'off',
     }),

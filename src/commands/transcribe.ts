@@ -17,7 +17,8 @@ export default class Transcribe extends BaseCommand {
   static override summary = 'Transcribe an audio or video file, or audio piped on stdin.'
   static override description = `Decodes any input ffmpeg can read to 16 kHz mono and transcribes it.
 Segments are written as soon as each is known: JSON lines when stdout is not a terminal, plain text when it is.
-Files take Whisper's own long-form path (sequential 30 s windows); --stream takes the live path instead:
+Files take Whisper's own long-form path (sequential 30 s windows; with --vad-filter, only the chunks that hold
+speech, as faster-whisper's vad_filter); --stream takes the live path instead:
 a sliding window with LocalAgreement commits, partial and final events, Silero VAD.`
 
   static override examples = [
@@ -44,6 +45,9 @@ a sliding window with LocalAgreement commits, partial and final events, Silero V
     'no-condition': Flags.boolean({summary: "Do not feed the previous window's text as prompt (long-form path)."}),
     'no-timestamps': Flags.boolean({summary: 'Decode without timestamp tokens (each 30 s window becomes one segment).'}),
     ffmpeg: Flags.string({summary: 'Path of the ffmpeg binary (default: $WHISPER_STREAM_FFMPEG, PATH, then the bundled one).'}),
+    'vad-filter': Flags.boolean({
+      summary: 'Transcribe only the speech Silero VAD finds, in chunks of up to 30 s: silence is skipped, not transcribed.',
+    }),
     stream: Flags.boolean({summary: 'Live streaming path: partial and final events as audio arrives.'}),
     realtime: Flags.boolean({summary: 'Read the input at real-time pace, as a live source would deliver it (implies --stream).'}),
     ...streamFlags,
@@ -53,6 +57,10 @@ a sliding window with LocalAgreement commits, partial and final events, Silero V
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Transcribe)
     const streaming = flags.stream || flags.realtime
+    if (streaming && flags['vad-filter'])
+      throw new WhisperStreamError('usage', '--vad-filter is for the file path; --stream gates on voice activity itself', {
+        hint: 'drop --vad-filter; --no-vad turns the stream gate off',
+      })
     const format: Format = (flags.format as Format | undefined) ?? (process.stdout.isTTY ? 'text' : 'jsonl')
     const signals = abortOnSignals()
     let audio: AudioStream | undefined
@@ -105,6 +113,7 @@ a sliding window with LocalAgreement commits, partial and final events, Silero V
           initialPrompt: flags.prompt ? engine.model.tokenizer.encode(` ${flags.prompt.trim()}`) : [],
           signal: signals.signal,
           onProgress: progress,
+          vadFilter: flags['vad-filter'],
         })
         try {
           for await (const event of events) {

@@ -1,5 +1,7 @@
 import type {FinalEvent} from './events.js'
 import {transcribeLongForm, type LongFormOptions} from './decode/long-form.js'
+import {resolveSpeechChunkOptions, speechChunks, type SpeechChunkOptions} from './decode/speech-chunks.js'
+import {transcribeSpeechChunks} from './decode/speech-long-form.js'
 import {WindowTranscriber, type DecodingOptions, type InferenceGate} from './decode/window-transcriber.js'
 import {WhisperModel, type LoadOptions} from './model/whisper-model.js'
 import {SileroVad} from './stream/silero-vad.js'
@@ -17,6 +19,8 @@ export interface StreamSettings extends Partial<StreamerOptions> {
 export interface FileSettings extends Partial<LongFormOptions> {
   decoding?: Partial<DecodingOptions>
   gate?: InferenceGate
+  /** Transcribe only the speech Silero VAD finds, chunk by chunk (faster-whisper's vad_filter); off by default, as in Whisper. */
+  vadFilter?: boolean | Partial<SpeechChunkOptions>
 }
 
 /** Finals as each window is done; `language` is known once the first window was heard. */
@@ -59,9 +63,12 @@ export class Engine {
 
   /** A whole file or pipe through Whisper's long-form algorithm; finals come out as each window is done. */
   transcribeFile(audio: AsyncIterable<Float32Array>, settings: FileSettings = {}): FileTranscription {
-    const {decoding, gate, ...rest} = settings
+    const {decoding, gate, vadFilter, ...rest} = settings
     const transcriber = new WindowTranscriber(this.model, decoding, gate)
-    const events = transcribeLongForm(transcriber, audio, {condition: true, initialPrompt: [], withTokens: false, ...rest})
+    const longForm: LongFormOptions = {condition: true, initialPrompt: [], withTokens: false, ...rest}
+    const events = vadFilter
+      ? this.#speechOnly(transcriber, audio, resolveSpeechChunkOptions(vadFilter === true ? {} : vadFilter), longForm)
+      : transcribeLongForm(transcriber, audio, longForm)
     return {
       [Symbol.asyncIterator]: () => events,
       get language() {
@@ -80,6 +87,16 @@ export class Engine {
         () => undefined,
       ),
     ])
+  }
+
+  async *#speechOnly(
+    transcriber: WindowTranscriber,
+    audio: AsyncIterable<Float32Array>,
+    chunking: SpeechChunkOptions,
+    options: LongFormOptions,
+  ): AsyncGenerator<FinalEvent> {
+    const vad = (await this.#sharedVad()).fork()
+    yield* transcribeSpeechChunks(transcriber, speechChunks(audio, vad, this.model.preprocessor.samplingRate, chunking), options)
   }
 
   #sharedVad(): Promise<SileroVad> {

@@ -14,6 +14,8 @@ export interface TranscriptionRequest {
   temperatures: number[] | undefined
   /** timestamp_granularities[]=word: words with times in verbose_json. */
   words: boolean
+  /** vad_filter=true (faster-whisper-server's field): only the speech Silero VAD finds is transcribed. */
+  vadFilter: boolean
 }
 
 /** Longest `prompt` accepted, in characters (Whisper keeps only the last 224 tokens of it anyway). */
@@ -29,6 +31,7 @@ const knownFields = new Set([
   'temperature',
   'timestamp_granularities[]',
   'stream',
+  'vad_filter',
 ])
 
 const invalid = (param: string, message: string, code?: string): HttpError => new HttpError(400, message, param, code)
@@ -88,6 +91,9 @@ export function validateTranscriptionForm(
   }
   const stream = field('stream')
   if (stream !== undefined && stream !== 'false') throw invalid('stream', 'stream must be false here (live transcription is ws /v1/stream)')
+  const vadFilter = field('vad_filter')
+  if (vadFilter !== undefined && vadFilter !== 'true' && vadFilter !== 'false')
+    throw invalid('vad_filter', `vad_filter must be true or false, got "${vadFilter.slice(0, 100)}"`)
   return {
     file,
     responseFormat: format as ResponseFormat,
@@ -95,6 +101,7 @@ export function validateTranscriptionForm(
     prompt: prompt?.trim() || undefined,
     temperatures: temperature === undefined ? undefined : fallbackFrom(Number(temperature)),
     words: granularity === 'word',
+    vadFilter: vadFilter === 'true',
   }
 }
 

@@ -93,6 +93,7 @@ async function transcribe(request: TranscriptionRequest, ctx: TranscriptionConte
         initialPrompt: request.prompt ? tokenizer.encode(` ${request.prompt}`) : [],
         withTokens: true,
         withWords: request.words,
+        vadFilter: request.vadFilter,
         signal,
       })
     } catch (error) {

@@ -5,7 +5,7 @@ import * as path from 'node:path'
 // nonsense, the structure of the output is what is checked).
 import {readFile} from 'node:fs/promises'
 import {beforeAll, describe, expect, it} from 'vitest'
-import {fixture, speech, speechWithPauses} from '../helpers/audio-fixtures.js'
+import {fixture, readPcm, speech, speechWithPauses} from '../helpers/audio-fixtures.js'
 import {cli, ensureBuilt, expectOneLineError, finalsOf, longSpeech, parseEvents, spawnCli, waitForLines} from '../helpers/cli.js'
 import {testModel} from '../helpers/test-models.js'
 
@@ -152,8 +152,27 @@ describe('transcribe: user errors are one line and a distinct exit code', () => 
   it.each(['5x', '10ms', '100ms', '11s', '1h'])('--step %s → 2', async (step) => {
     expectOneLineError(await cli(['transcribe', wav, '--model', model, '--stream', '--step', step]), 2, /step|duration/)
   })
+  it('--vad-filter with --stream → 2 (the stream path gates on voice activity itself)', async () => {
+    expectOneLineError(await cli(['transcribe', wav, '--model', model, '--vad-filter', '--stream']), 2, /--vad-filter|--stream/)
+  })
   it('an unknown --format → 2', async () => {
     expectOneLineError(await cli(['transcribe', wav, '--model', model, '--format', 'docx']), 2)
+  })
+})
+
+describe('transcribe --vad-filter', () => {
+  it('transcribes the two stretches of speech around a 40 s pause and nothing inside it', async () => {
+    const sentences = ['the quick brown fox jumps over the lazy dog.', 'a second sentence after a long pause.']
+    const file = await speechWithPauses(sentences, 40)
+    const firstEnd = (await readPcm(await speech(sentences[0]))).length / 16_000
+    const result = await cli(['transcribe', file, '--model', model, '--vad-filter'])
+    expect(result.stderr).toBe('')
+    expect(result.exitCode).toBe(0)
+    const finals = finalsOf(result.stdout)
+    expect(finals.length).toBeGreaterThan(0)
+    // The pad (0.2 s) and one VAD frame are all a chunk reaches into the pause.
+    for (const final of finals) expect(final.end <= firstEnd + 0.3 || final.start >= firstEnd + 40 - 0.3).toBe(true)
+    expect(finals.some((final) => final.start >= firstEnd + 40 - 0.3)).toBe(true)
   })
 })
 

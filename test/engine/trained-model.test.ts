@@ -1,9 +1,9 @@
 // The trained model (models/trained/, built by the generator, never trained here) on held-out
 // synthetic speech: a model that knows words lets these tests say whether a transcript is right.
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {fileWords, streamWords} from '../../bench/quality.js'
+import {fileEvents, fileWords, streamWords} from '../../bench/quality.js'
 import {syntheticSpeech, type SyntheticSpeech} from '../../bench/synthetic-speech.js'
-import {wordErrors} from '../../bench/word-errors.js'
+import {normalizeWords, wordErrors} from '../../bench/word-errors.js'
 import {Engine} from '../../src/engine/engine.js'
 import {testModel} from '../helpers/test-models.js'
 
@@ -13,6 +13,8 @@ import {testModel} from '../helpers/test-models.js'
 // word errors between stream finals (VAD off) and the offline text. Re-pin when better weights land.
 const MAX_FILE_WER = 70
 const MAX_STREAM_VS_FILE_ERRORS = 20
+/** The VAD filter on the clip after 40 s of silence: chunks of speech only, each its own long-form run. */
+const MAX_VAD_FILTER_WER = 70
 /** The q8 decoder (8-bit layers) on the same clip: 67.7 % (71.0 % on the unrounded audio a first run used to get). */
 const MAX_FILE_WER_Q8 = 80
 
@@ -52,9 +54,29 @@ describe('trained-mini on held-out synthetic speech', () => {
     expect(errors.doubled).toBe(0)
   })
 
+  it('with the VAD filter, transcribes only the speech, within the pinned WER, with times on the source clock', async () => {
+    const lead = 40
+    const pcm = new Float32Array(lead * 16_000 + speech.pcm.length)
+    pcm.set(speech.pcm, lead * 16_000)
+    const events = await fileEvents(engine, pcm, GREEDY, true)
+    const words = events.flatMap((event) => normalizeWords(event.text))
+    const reference = speech.words.map((w) => w.word)
+    expect(wordErrors(reference, words).wer).toBeLessThanOrEqual(MAX_VAD_FILTER_WER)
+    expect(events.map((event) => event.id)).toEqual(events.map((_, i) => i))
+    // Chunks reach 0.2 s (the pad) and one 32 ms VAD frame beyond the speech, no further.
+    const first = lead + speech.words[0].start
+    const last = lead + speech.words[speech.words.length - 1].end
+    for (const event of events) {
+      expect(event.start).toBeGreaterThanOrEqual(first - 0.3)
+      expect(event.end).toBeLessThanOrEqual(last + 0.3)
+      expect(event.end).toBeGreaterThanOrEqual(event.start)
+    }
+  })
+
   it('emits no words on silence, offline or streaming', async () => {
     const silence = new Float32Array(30 * 16_000)
     expect(await fileWords(engine, silence, GREEDY)).toEqual([])
+    expect(await fileWords(engine, silence, GREEDY, true)).toEqual([])
     expect((await streamWords(engine, silence, false, true, GREEDY)).finals).toEqual([])
   })
 })

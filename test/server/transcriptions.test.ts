@@ -1,5 +1,6 @@
 import {readFile} from 'node:fs/promises'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {encodeWav} from '../../src/engine/audio/wav.js'
 import type {RunningServer} from '../../src/server/http-server.js'
 import {fixture, speech} from '../helpers/audio-fixtures.js'
 import {serve} from './server-helpers.js'
@@ -84,6 +85,19 @@ describe('POST /v1/audio/transcriptions', () => {
     }
     const plain = (await (await post({response_format: 'verbose_json'})).json()) as Record<string, unknown>
     expect(plain).not.toHaveProperty('words')
+  })
+
+  it('vad_filter=true transcribes only what Silero VAD calls speech: none in 20 s of silence, the sentence in speech', async () => {
+    const silence = encodeWav(new Float32Array(20 * 16_000), 16_000)
+    const quiet = (await (await post({response_format: 'verbose_json', vad_filter: 'true'}, silence)).json()) as {
+      text: string
+      segments: unknown[]
+      duration: number
+    }
+    expect(quiet).toMatchObject({text: '', segments: []})
+    const spoken = await post({response_format: 'verbose_json', vad_filter: 'true'})
+    expect(spoken.status).toBe(200)
+    expect(((await spoken.json()) as {segments: unknown[]}).segments.length).toBeGreaterThan(0)
   })
 
   it('text, srt and vtt', async () => {
@@ -230,6 +244,14 @@ describe('POST /v1/audio/transcriptions', () => {
         400,
         'stream',
       ],
+      [
+        [
+          ['file', wav],
+          ['vad_filter', 'yes'],
+        ],
+        400,
+        'vad_filter',
+      ],
     ]
     for (const [parts, status, param] of cases) {
       expect({parts: parts.map(([k]) => k), ...(await errorOf(await postParts(parts)))}).toMatchObject({status, param})
@@ -239,6 +261,7 @@ describe('POST /v1/audio/transcriptions', () => {
       ['language', ''],
       ['prompt', ''],
       ['timestamp_granularities[]', 'segment'],
+      ['vad_filter', 'false'],
       ['file', wav],
     ])
     expect(ok.status).toBe(200)

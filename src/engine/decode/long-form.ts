@@ -14,6 +14,10 @@ export interface LongFormOptions {
   /** Attach each segment's words with times (DTW when the transcriber times tokens, else proportional). */
   withWords?: boolean | undefined
   signal?: AbortSignal | undefined
+  /** Where the audio starts in its source, in samples: event times count from the source's start. */
+  startSample?: number | undefined
+  /** The first event's id (ids go on counting across pieces of one source). */
+  firstId?: number | undefined
   /** Called after each window with the seconds of audio consumed so far. */
   onProgress?: ((seconds: number) => void) | undefined
 }
@@ -31,11 +35,11 @@ export async function* transcribeLongForm(
   const {model} = transcriber
   const sampleRate = model.preprocessor.samplingRate
   const precision = model.timePrecisionSamples
-  const window = new RingBuffer(model.preprocessor.nSamples)
+  const window = new RingBuffer(model.preprocessor.nSamples, options.startSample ?? 0)
   const {timestampBegin} = model.special
   let prompt: number[] = [...options.initialPrompt]
   const grouper = new WordGrouper(model.tokenizer)
-  let id = 0
+  let id = options.firstId ?? 0
   const chunks = audio[Symbol.asyncIterator]()
   let pending: Float32Array | undefined
   let ended = false
