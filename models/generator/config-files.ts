@@ -78,12 +78,18 @@ export function configJson(dims: ModelDims, nMels: number, s: SpecialTokens): ob
   }
 }
 
-export function generationConfigJson(dims: ModelDims, s: SpecialTokens): Record<string, unknown> {
-  // Alignment heads: every head of the upper half of the decoder (what Whisper uses when unknown).
-  const alignmentHeads: Array<[number, number]> = []
+/** Every head of the upper half of the decoder: what Whisper uses when a model's alignment heads are unknown. */
+function upperHalfHeads(dims: ModelDims): Array<[number, number]> {
+  const heads: Array<[number, number]> = []
   for (let layer = Math.floor(dims.decoderLayers / 2); layer < dims.decoderLayers; layer++) {
-    for (let head = 0; head < dims.decoderHeads; head++) alignmentHeads.push([layer, head])
+    for (let head = 0; head < dims.decoderHeads; head++) heads.push([layer, head])
   }
+  return heads
+}
+
+/** `trainedHeads`: the heads a trained model was taught to align with the words. */
+export function generationConfigJson(dims: ModelDims, s: SpecialTokens, trainedHeads?: Array<[number, number]>): Record<string, unknown> {
+  const alignmentHeads = trainedHeads ?? upperHalfHeads(dims)
   const multilingual = s.multilingual
     ? {
         lang_to_id: s.languageIds,

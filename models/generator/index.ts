@@ -39,7 +39,7 @@ export async function generateModel(options: GenerateOptions): Promise<string> {
 
   const layouts = {...DEFAULT_LAYOUTS, ...options.layouts}
   await writeFile(path.join(out, 'config.json'), json(configJson(dims, o.melBins, special)))
-  const generation = generationConfigJson(dims, special)
+  const generation = generationConfigJson(dims, special, weights instanceof TrainedWeights ? weights.alignmentHeads : undefined)
   await writeFile(
     path.join(out, 'generation_config.json'),
     json(layouts.generation === 'legacy' ? legacyGenerationConfig(generation, special) : generation),

@@ -131,6 +131,15 @@ export class TrainedWeights extends WeightFactory {
     return this.#take(name, [size])
   }
 
+  /** The decoder heads the trainer taught to follow the words (its --align), when it did. */
+  get alignmentHeads(): Array<[number, number]> | undefined {
+    const heads = (this.manifest as {alignmentHeads?: unknown} | undefined)?.alignmentHeads
+    if (!Array.isArray(heads) || heads.length === 0) return undefined
+    if (!heads.every((h) => Array.isArray(h) && h.length === 2 && h.every((x) => Number.isInteger(x))))
+      throw new Error(`${this.#file}: alignmentHeads must be [layer, head] pairs, got ${JSON.stringify(heads)}`)
+    return heads as Array<[number, number]>
+  }
+
   /** Throws when the file holds tensors the graphs never asked for (a name or layout mismatch). */
   assertAllUsed(): void {
     if (this.#unused.size > 0) throw new Error(`${this.#file}: tensors never used: ${[...this.#unused].join(', ')}`)

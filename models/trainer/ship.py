@@ -5,7 +5,6 @@ compares with the generated ONNX model (same weights, an independent implementat
 """
 import json
 import os
-import shutil
 import struct
 import sys
 
@@ -50,6 +49,22 @@ def read_safetensors(path):
     return tensors, header.get("__metadata__", {})
 
 
+def copy_with_manifest(src, dest, manifest):
+    """The checkpoint's bytes with the shipped manifest as its metadata: the generator reads the
+    alignment heads from the weights file, which the package has (the JSON stays in the repository)."""
+    with open(src, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        blob = f.read()
+    header["__metadata__"] = {"manifest": json.dumps(manifest)}
+    head = json.dumps(header, separators=(",", ":")).encode()
+    head += b" " * (-len(head) % 8)
+    with open(dest, "wb") as f:
+        f.write(struct.pack("<Q", len(head)))
+        f.write(head)
+        f.write(blob)
+
+
 def parity_features(n_mels=80, frames=3000):
     """A smooth deterministic input both sides can write down: sin(0.1 m + 0.013 t) * cos(0.07 t) - 0.2."""
     m = np.arange(n_mels)[:, None]
@@ -85,11 +100,14 @@ def main():
         "decoderTokens": tokens,
         "logits": {str(t): logits[t].item() for t in probe},
     }
+    if manifest.get("align", 0) > 0 and not manifest.get("alignmentHeads"):
+        # Checkpoints from before train.py named them: --align teaches head 0 of the last decoder layer.
+        manifest["alignmentHeads"] = [[DIMS["dec_layers"] - 1, 0]]
     manifest["reproduce"] = REPRODUCE
     manifest["history"] = HISTORY
     manifest["weightsFile"] = "trained-mini.safetensors"
     os.makedirs(out_dir, exist_ok=True)
-    shutil.copyfile(src, os.path.join(out_dir, "trained-mini.safetensors"))
+    copy_with_manifest(src, os.path.join(out_dir, "trained-mini.safetensors"), manifest)
     with open(os.path.join(out_dir, "trained-mini.json"), "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")

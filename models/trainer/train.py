@@ -300,7 +300,9 @@ def main():
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "elapsed": now, "curve": curve, "stage": stage}, state_path)
         manifest = {
             "seed": args.seed, "steps": step, "minutes": round(now / 60, 1), "dims": DIMS, "batch": args.batch,
-            "lr": args.lr, "warmup": args.warmup, "align": args.align, "words": WORDS, "wordTokens": v.words, "voices": VOICES,
+            "lr": args.lr, "warmup": args.warmup, "align": args.align,
+            # The heads --align teaches to follow the words: Whisper's alignment_heads for word times by DTW.
+            "alignmentHeads": [[DIMS["dec_layers"] - 1, 0]] if args.align > 0 else [], "words": WORDS, "wordTokens": v.words, "voices": VOICES,
             "variants": [{"wordsPerMinute": s, "pitch": p} for s, p in VARIANTS], "heldOutVariant": HELD_OUT_VARIANT,
             "heldOutWer": curve, "torch": torch.__version__,
         }

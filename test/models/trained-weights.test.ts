@@ -6,7 +6,9 @@ import path from 'node:path'
 import * as ort from 'onnxruntime-node'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {TrainedWeights, trainedWeightsPath} from '../../models/generator/trained-weights.js'
+import {generationConfigJson} from '../../models/generator/config-files.js'
 import {PRESETS} from '../../models/generator/index.js'
+import {specialTokens} from '../../models/generator/special-tokens.js'
 import {testModel} from '../helpers/test-models.js'
 
 interface Parity {
@@ -67,8 +69,8 @@ describe('trained-mini from models/trained/', () => {
 
 describe('TrainedWeights', () => {
   /** A safetensors file of F16 tensors holding 0, 1, 2, … (small integers, exact in half precision). */
-  async function safetensors(tensors: Record<string, number[]>): Promise<string> {
-    const header: Record<string, unknown> = {}
+  async function safetensors(tensors: Record<string, number[]>, manifest?: unknown): Promise<string> {
+    const header: Record<string, unknown> = manifest === undefined ? {} : {__metadata__: {manifest: JSON.stringify(manifest)}}
     let offset = 0
     for (const [name, shape] of Object.entries(tensors)) {
       const bytes = 2 * shape.reduce((a, b) => a * b, 1)
@@ -95,5 +97,20 @@ describe('TrainedWeights', () => {
     expect(() => w.gamma('b.weight', 5)).toThrow(/b.weight is \[4\], the preset wants \[5\]/)
     expect(() => w.bias('missing.bias', 4)).toThrow(/has no tensor missing.bias/)
     expect(() => w.assertAllUsed()).toThrow(/never used: b.weight/)
+  })
+
+  it('names the heads the trainer aligned with the words, and generation_config.json lists exactly those', async () => {
+    const aligned = new TrainedWeights(await safetensors({'a.weight': [2]}, {alignmentHeads: [[1, 0]]}))
+    expect(aligned.alignmentHeads).toEqual([[1, 0]])
+    expect(generationConfigJson(dims, specialTokens(false, 99), aligned.alignmentHeads).alignment_heads).toEqual([[1, 0]])
+    // Untaught: every head of the decoder's upper half, as Whisper assumes.
+    const plain = new TrainedWeights(await safetensors({'a.weight': [2]}, {alignmentHeads: []}))
+    expect(plain.alignmentHeads).toBeUndefined()
+    expect(generationConfigJson(dims, specialTokens(false, 99), plain.alignmentHeads).alignment_heads).toEqual([
+      [1, 0],
+      [1, 1],
+    ])
+    const bad = new TrainedWeights(await safetensors({'a.weight': [2]}, {alignmentHeads: [[1]]}))
+    expect(() => bad.alignmentHeads).toThrow(/alignmentHeads must be \[layer, head\] pairs/)
   })
 })
