@@ -9,6 +9,7 @@ import type {Progress} from './progress.js'
 import {percentile} from './stats.js'
 import {seededRandom, syntheticSpeech, type SpokenWord, type SyntheticSpeech} from './synthetic-speech.js'
 import {alignWords, normalizeWords, wordErrors, type WordErrors} from './word-errors.js'
+import {wordTiming, type WordTimingQuality} from './word-timing.js'
 
 const SAMPLE_RATE = 16_000
 const CHUNK = 3_200
@@ -73,6 +74,8 @@ export interface QualityResult {
   words: number
   files: FileQuality[]
   streams: StreamQuality[]
+  /** Word times by DTW on the `_timestamped` twin (the file default decoding), when there was one. */
+  wordTiming?: WordTimingQuality[]
 }
 
 async function* chunks(pcm: Float32Array): AsyncGenerator<Float32Array> {
@@ -175,7 +178,13 @@ export function noise(seconds: number, seed: number): Float32Array {
   return out
 }
 
-export async function runQuality(model: WhisperModel, options: QualityOptions, progress: Progress): Promise<QualityResult> {
+/** `aligned`: the same weights with the `_timestamped` outputs, to time words by DTW. */
+export async function runQuality(
+  model: WhisperModel,
+  options: QualityOptions,
+  progress: Progress,
+  aligned?: WhisperModel,
+): Promise<QualityResult> {
   const engine = Engine.from(model)
   const speech: SyntheticSpeech = await syntheticSpeech({seconds: options.seconds, seed: options.seed, longPauses: true})
   const reference = speech.words.map((w) => w.word)
@@ -190,7 +199,10 @@ export async function runQuality(model: WhisperModel, options: QualityOptions, p
   const fileRuns = [false, ...(options.vad.includes(true) ? [true] : [])].flatMap((vadFilter) =>
     options.decodings.map((decoding) => ({decoding, vadFilter})),
   )
-  const total = 3 * fileRuns.length + 3 * runs.length
+  // Word times with the file default (beam) when it runs, else the first decoding.
+  const timingDecoding: QualityDecoding = options.decodings.includes('beam') ? 'beam' : (options.decodings[0] ?? 'beam')
+  const timingRuns = aligned ? fileRuns.filter((run) => run.decoding === timingDecoding).map((run) => run.vadFilter) : []
+  const total = 3 * fileRuns.length + 3 * runs.length + timingRuns.length
   let done = 0
   const tick = (what: string): void => progress.update(++done / total, `quality: ${what}`)
 
@@ -238,7 +250,13 @@ export async function runQuality(model: WhisperModel, options: QualityOptions, p
       wordsOnNoise: onNoise,
     })
   }
+  const timings: WordTimingQuality[] = []
+  for (const vadFilter of timingRuns) {
+    timings.push(await wordTiming(aligned!, speech, () => chunks(speech.pcm), timingDecoding, DECODING[timingDecoding], vadFilter))
+    tick(`word times${vadFilter ? ', VAD filter' : ''}`)
+  }
   return {
+    ...(timings.length ? {wordTiming: timings} : {}),
     audio: speech.description,
     seconds: options.seconds,
     quietSeconds: options.quietSeconds,

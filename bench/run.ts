@@ -263,14 +263,18 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         ...options.quality,
       }
       const separate = options.model === undefined && !onlyQuality
-      const qualityModel = separate
-        ? await WhisperModel.load((await generatedModel('trained-mini')).dir, {threads: options.threads || undefined})
-        : model
+      const load = async (timestamped: boolean): Promise<WhisperModel> =>
+        WhisperModel.load((await generatedModel('trained-mini', undefined, false, false, timestamped)).dir, {
+          threads: options.threads || undefined,
+        })
+      const qualityModel = separate ? await load(false) : model
+      // Word times need the _timestamped outputs: the generated model gets a twin that has them.
+      const aligned = separate ? await load(true) : canAlign(model) ? model : undefined
       progress.begin(`quality: ${fmtSeconds(quality.seconds)} of held-out synthetic speech, file and stream`)
       try {
-        report.quality = await runQuality(qualityModel, quality, progress)
+        report.quality = await runQuality(qualityModel, quality, progress, aligned)
       } finally {
-        if (separate) await qualityModel.release()
+        if (separate) await Promise.all([qualityModel.release(), aligned?.release()])
       }
       progress.end(
         report.quality.files.map((f) => `file WER ${f.errors.wer} % (${f.decoding}${f.vadFilter ? ', VAD filter' : ''})`).join(', '),

@@ -3,6 +3,7 @@ import type {BenchReport} from './run.js'
 import type {TimelineResult} from './stream.js'
 import type {TimelineSummary} from './timeline.js'
 import type {QualityResult} from './quality.js'
+import type {WordTimingQuality} from './word-timing.js'
 import {targetRows} from './targets.js'
 import type {WhisperCppResult} from './whispercpp.js'
 import type {ColdStartResult} from './cold-start.js'
@@ -209,6 +210,24 @@ export function qualityTable(q: QualityResult): string {
       `churn: words a partial showed that a later partial or final changed, per final word; silence and noise: ${q.quietSeconds} s each; ` +
       "decodings: greedy (temperature 0), fallback (Whisper's temperatures, 1 beam: the live default), beam (the same with 5 beams: the file default); " +
       'vs file: against the file row of the same decoding',
+    ...(q.wordTiming ? ['', wordTimingTable(q.wordTiming)] : []),
+  ].join('\n')
+}
+
+function wordTimingTable(timings: readonly WordTimingQuality[]): string {
+  return [
+    table(
+      ['word times (DTW, _timestamped twin)', 'words timed', 'start error p50 s', 'p90 s', 'end error p50 s', 'p90 s'],
+      timings.map((t) => [
+        `file (long-form${t.vadFilter ? ', VAD filter' : ''}), ${t.decoding}`,
+        `${t.matched} of ${t.words}`,
+        t.startP50,
+        t.startP90,
+        t.endP50,
+        t.endP90,
+      ]),
+    ),
+    "words timed: the reference words the transcript got right; error: distance from the word's time in the audio",
   ].join('\n')
 }
 
