@@ -34,6 +34,7 @@ export async function generateModel(options: GenerateOptions): Promise<string> {
   const trainedFile = TRAINED_WEIGHTS[o.preset]
   if (trainedFile && (o.melBins !== 80 || o.multilingual)) throw new Error(`preset ${o.preset} is trained for 80 mel bins and English only`)
   const weights = trainedFile ? new TrainedWeights(trainedFile) : new WeightFactory(o.seed)
+  if (weights instanceof TrainedWeights) weights.assertDims(dims)
   const out = path.resolve(options.out)
   await mkdir(path.join(out, 'onnx'), {recursive: true})
 

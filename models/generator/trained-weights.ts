@@ -6,6 +6,7 @@ import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {fromHalf} from '../../src/engine/runtime/float16.js'
+import type {ModelDims} from './presets.js'
 import {WeightFactory} from './weights.js'
 
 interface Entry {
@@ -129,6 +130,24 @@ export class TrainedWeights extends WeightFactory {
 
   override gamma(name: string, size: number): Float32Array {
     return this.#take(name, [size])
+  }
+
+  /** Throws when the trainer's dims (its manifest) are not the preset's: a clearer error than a tensor's shape. */
+  assertDims(dims: ModelDims): void {
+    const trained = (this.manifest as {dims?: Record<string, number>} | undefined)?.dims
+    if (!trained) return
+    const want: Record<string, number> = {
+      d: dims.dModel,
+      heads: dims.decoderHeads,
+      enc_layers: dims.encoderLayers,
+      dec_layers: dims.decoderLayers,
+      ffn: dims.decoderFfn,
+    }
+    const wrong = Object.entries(want).filter(([key, value]) => trained[key] !== undefined && trained[key] !== value)
+    if (wrong.length > 0)
+      throw new Error(
+        `${this.#file} was trained with ${wrong.map(([k]) => `${k} ${trained[k]}`).join(', ')}; the preset has ${wrong.map(([k, v]) => `${k} ${v}`).join(', ')}`,
+      )
   }
 
   /** The decoder heads the trainer taught to follow the words (its --align), when it did. */

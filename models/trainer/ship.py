@@ -79,7 +79,8 @@ def main():
     v = Vocab(assets)
     tensors, meta = read_safetensors(src)
     manifest = json.loads(meta["manifest"])
-    model = Whisper(80, vocab=v.size, used_ids=v.used, n_words=len(manifest["words"]), **DIMS)
+    dims = manifest.get("dims", DIMS)
+    model = Whisper(80, vocab=v.size, used_ids=v.used, n_words=len(manifest["words"]), **dims)
     state = model.state_dict()
     rows = tensors.pop("model.decoder.embed_tokens.rows")
     emb = torch.zeros_like(state["decoder.embed_tokens.weight"])
@@ -102,7 +103,7 @@ def main():
     }
     if manifest.get("align", 0) > 0 and not manifest.get("alignmentHeads"):
         # Checkpoints from before train.py named them: --align teaches head 0 of the last decoder layer.
-        manifest["alignmentHeads"] = [[DIMS["dec_layers"] - 1, 0]]
+        manifest["alignmentHeads"] = [[dims["dec_layers"] - 1, 0]]
     manifest["reproduce"] = REPRODUCE
     manifest["history"] = HISTORY
     manifest["weightsFile"] = "trained-mini.safetensors"

@@ -41,6 +41,8 @@ def parse_args():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--align", type=float, default=0.0,
                    help="weight of the cross-attention alignment loss (0: off); see alignment_loss")
+    p.add_argument("--dec-layers", type=int, default=DIMS["dec_layers"],
+                   help="decoder layers; resuming a checkpoint that has fewer adds them on top (see grow_decoder)")
     p.add_argument("--resume", action="store_true")
     return p.parse_args()
 
@@ -260,6 +262,24 @@ def evaluate(model, v, sets, with_timestamps=True):
     return result
 
 
+def grow_decoder(model, state):
+    """Loads a checkpoint into a model with at least its decoder layers. Layers the checkpoint lacks go on
+    top as identities (output projections zero: the model computes exactly what the checkpoint did, and
+    learns what to add); returns how many. A 2-layer decoder could not keep its place in 30 s windows:
+    finding the next word needs where the last one was, then the frames after it."""
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if unexpected or any(not k.startswith("decoder.layers.") for k in missing):
+        raise SystemExit(f"checkpoint does not fit the model: missing {missing[:4]}, unexpected {unexpected[:4]}")
+    added = sorted({int(k.split(".")[2]) for k in missing})
+    with torch.no_grad():
+        for i in added:
+            layer = model.decoder.layers[i]
+            for linear in (layer.self_attn.out_proj, layer.encoder_attn.out_proj, layer.fc2):
+                linear.weight.zero_()
+                linear.bias.zero_()
+    return len(added)
+
+
 def main():
     args = parse_args()
     torch.set_num_threads(args.threads)
@@ -272,16 +292,23 @@ def main():
     v = Vocab(assets)
     clips = load_clips(os.path.join(os.path.dirname(args.assets), "clips"))
     n_mels = assets["preprocessor"]["feature_size"]
-    model = Whisper(n_mels, vocab=v.size, used_ids=v.used, n_words=len(WORDS), **DIMS)
+    dims = {**DIMS, "dec_layers": args.dec_layers}
+    model = Whisper(n_mels, vocab=v.size, used_ids=v.used, n_words=len(WORDS), **dims)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     sets = held_out_set(v, clips, mel, args.seed)
     state_path = os.path.join(args.out, "state.pt")
-    step, elapsed, curve, stage = 0, 0.0, [], 0
+    step, elapsed, curve, stage, warm_from = 0, 0.0, [], 0, 0
     if args.resume and os.path.exists(state_path):
         st = torch.load(state_path)
-        model.load_state_dict(st["model"])
-        opt.load_state_dict(st["opt"])
         step, elapsed, curve, stage = st["step"], st["elapsed"], st["curve"], st.get("stage", 0)
+        added = grow_decoder(model, st["model"])
+        if added:
+            # New parameters: a fresh optimizer, warmed up again from here.
+            print(f"decoder grown by {added} layer(s) on top, as identities; optimizer state reset", flush=True)
+            warm_from = step
+        else:
+            opt.load_state_dict(st["opt"])
+            warm_from = st.get("warm_from", 0)
     rng = np.random.default_rng([args.seed, step])
     budget = args.minutes * 60
     started = time.time() - elapsed
@@ -297,12 +324,13 @@ def main():
         curve.append({"step": step, "minutes": round(now / 60, 1), "stage": stage, **wer})
         stage = next_stage(stage, wer, now / budget)
         print(f"EVAL step {step} min {now / 60:.1f} {json.dumps(wer)}", flush=True)
-        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "elapsed": now, "curve": curve, "stage": stage}, state_path)
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "elapsed": now, "curve": curve, "stage": stage,
+                    "warm_from": warm_from}, state_path)
         manifest = {
-            "seed": args.seed, "steps": step, "minutes": round(now / 60, 1), "dims": DIMS, "batch": args.batch,
+            "seed": args.seed, "steps": step, "minutes": round(now / 60, 1), "dims": dims, "batch": args.batch,
             "lr": args.lr, "warmup": args.warmup, "align": args.align,
             # The heads --align teaches to follow the words: Whisper's alignment_heads for word times by DTW.
-            "alignmentHeads": [[DIMS["dec_layers"] - 1, 0]] if args.align > 0 else [], "words": WORDS, "wordTokens": v.words, "voices": VOICES,
+            "alignmentHeads": [[dims["dec_layers"] - 1, 0]] if args.align > 0 else [], "words": WORDS, "wordTokens": v.words, "voices": VOICES,
             "variants": [{"wordsPerMinute": s, "pitch": p} for s, p in VARIANTS], "heldOutVariant": HELD_OUT_VARIANT,
             "heldOutWer": curve, "torch": torch.__version__,
         }
@@ -320,7 +348,7 @@ def main():
         if now >= budget:
             break
         decay = 0.0 if frac < 0.7 else (frac - 0.7) / 0.3  # constant, then cosine to 10 % over the last 30 %
-        lr = args.lr * min(1.0, (step + 1) / args.warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * decay)))
+        lr = args.lr * min(1.0, (step + 1 - warm_from) / args.warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * decay)))
         for g in opt.param_groups:
             g["lr"] = lr
         window, lo, hi, cut_ok = curriculum(stage, step, rng)

@@ -113,4 +113,14 @@ describe('TrainedWeights', () => {
     const bad = new TrainedWeights(await safetensors({'a.weight': [2]}, {alignmentHeads: [[1]]}))
     expect(() => bad.alignmentHeads).toThrow(/alignmentHeads must be \[layer, head\] pairs/)
   })
+
+  it("refuses weights trained with other dims than the preset's, naming them", async () => {
+    const trained = {d: dims.dModel, heads: dims.decoderHeads, ffn: dims.decoderFfn, enc_layers: dims.encoderLayers}
+    const same = new TrainedWeights(await safetensors({'a.weight': [2]}, {dims: {...trained, dec_layers: dims.decoderLayers}}))
+    expect(() => same.assertDims(dims)).not.toThrow()
+    const deeper = new TrainedWeights(await safetensors({'a.weight': [2]}, {dims: {...trained, dec_layers: dims.decoderLayers + 1}}))
+    expect(() => deeper.assertDims(dims)).toThrow(
+      `trained with dec_layers ${dims.decoderLayers + 1}; the preset has dec_layers ${dims.decoderLayers}`,
+    )
+  })
 })
