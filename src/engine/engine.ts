@@ -96,7 +96,8 @@ export class Engine {
     options: LongFormOptions,
   ): AsyncGenerator<FinalEvent> {
     const vad = (await this.#sharedVad()).fork()
-    yield* transcribeSpeechChunks(transcriber, speechChunks(audio, vad, this.model.preprocessor.samplingRate, chunking), options)
+    const chunks = speechChunks(audio, vad, this.model.preprocessor.samplingRate, chunking, options.signal)
+    yield* transcribeSpeechChunks(transcriber, chunks, options)
   }
 
   #sharedVad(): Promise<SileroVad> {

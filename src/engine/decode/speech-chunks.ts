@@ -57,6 +57,8 @@ export async function* speechChunks(
   vad: VoiceActivity,
   sampleRate: number,
   input: Partial<SpeechChunkOptions> = {},
+  /** Checked every frame: a long silence is read without any decoding that would notice a cancel. */
+  signal?: AbortSignal,
 ): AsyncGenerator<SpeechChunk> {
   const options = resolveSpeechChunkOptions(input)
   const frame = vad.frameSamples
@@ -98,6 +100,7 @@ export async function* speechChunks(
 
   const processFrames = async function* (): AsyncGenerator<SpeechChunk> {
     while (cursor + frame <= ring.endSample) {
+      if (signal?.aborted) throw new WhisperStreamError('aborted', 'transcription was cancelled', {cause: signal.reason})
       const frameStart = cursor
       const probability = await vad.process(ring.view(frameStart, frameStart + frame))
       cursor += frame

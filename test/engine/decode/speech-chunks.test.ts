@@ -112,6 +112,24 @@ describe('speechChunks', () => {
     expect(chunks[0].end).toBe(12)
   })
 
+  it('stops reading at a cancel even in a long silence, where no decoding would notice it', async () => {
+    const controller = new AbortController()
+    const vad = new ScriptedVad([])
+    let read = 0
+    async function* endless(): AsyncGenerator<Float32Array> {
+      for (let at = 0; ; at += 4000) {
+        if (at === s(10)) controller.abort()
+        read = at
+        yield audioOf(at, at + 4000)
+      }
+    }
+    const error = await (async () => {
+      for await (const _ of speechChunks(endless(), vad, SAMPLE_RATE, {}, controller.signal)) void _
+    })().catch((e: unknown) => e)
+    expect((error as WhisperStreamError).code).toBe('aborted')
+    expect(read).toBe(s(10))
+  })
+
   it('refuses options that cannot work, as usage errors', async () => {
     const run = async (options: Partial<SpeechChunkOptions>): Promise<unknown> => {
       for await (const _ of speechChunks(pieces(s(1), 1000), new ScriptedVad([]), SAMPLE_RATE, options)) void _
