@@ -8,15 +8,15 @@ import {Engine} from '../../src/engine/engine.js'
 import {testModel} from '../helpers/test-models.js'
 
 // Pinned from the committed weights (greedy decoding, seeded audio: deterministic on one machine; the
-// margin covers other CPUs' float rounding). trained-mini at step 14183: 65 % file WER on this clip (the
-// long-form path's timestamped 30 s windows are its weak spot; 11 % held-out WER on short windows) and 15
+// margin covers other CPUs' float rounding). trained-mini at step 21163: 71 % file WER on this clip (the
+// long-form path's timestamped 30 s windows are its weak spot; 12 % held-out WER on short windows) and 4
 // word errors between stream finals (VAD off) and the offline text. Re-pin when better weights land.
-const MAX_FILE_WER = 70
-const MAX_STREAM_VS_FILE_ERRORS = 20
-/** The VAD filter on the clip after 40 s of silence: chunks of speech only, each its own long-form run. */
-const MAX_VAD_FILTER_WER = 70
-/** The q8 decoder (8-bit layers) on the same clip: 67.7 % (71.0 % on the unrounded audio a first run used to get). */
-const MAX_FILE_WER_Q8 = 80
+const MAX_FILE_WER = 76
+const MAX_STREAM_VS_FILE_ERRORS = 10
+/** The VAD filter on the clip after 40 s of silence: chunks of speech only, each its own long-form run (48.4 %). */
+const MAX_VAD_FILTER_WER = 55
+/** The q8 decoder (8-bit layers) on the same clip: 71.0 %, as fp32. */
+const MAX_FILE_WER_Q8 = 76
 
 // Greedy: one temperature-0 pass per window, no fallback sampling.
 const GREEDY = {temperatures: [0]}
@@ -82,7 +82,7 @@ describe('trained-mini on held-out synthetic speech', () => {
 })
 
 describe('trained-mini with its q8 decoder', () => {
-  // The same words with either projection (measured at steps 10811 and 14183).
+  // The same words with either projection (measured at steps 10811, 14183 and 21163).
   it('transcribes the held-out clip to the same words with 8-bit logits as with the float projection', async () => {
     const dir = await testModel('trained-mini-q8')
     const speech = await syntheticSpeech({seconds: 40, seed: 7, longPauses: true})

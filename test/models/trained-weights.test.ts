@@ -109,6 +109,8 @@ describe('TrainedWeights', () => {
     expect(generationConfigJson(dims, specialTokens(false, 99), plain.alignmentHeads).alignment_heads).toEqual([
       [1, 0],
       [1, 1],
+      [2, 0],
+      [2, 1],
     ])
     const bad = new TrainedWeights(await safetensors({'a.weight': [2]}, {alignmentHeads: [[1]]}))
     expect(() => bad.alignmentHeads).toThrow(/alignmentHeads must be \[layer, head\] pairs/)
