@@ -269,12 +269,12 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         })
       const qualityModel = separate ? await load(false) : model
       // Word times need the _timestamped outputs: the generated model gets a twin that has them.
-      const aligned = separate ? await load(true) : canAlign(model) ? model : undefined
+      const aligned = options.model === undefined ? await load(true) : canAlign(model) ? model : undefined
       progress.begin(`quality: ${fmtSeconds(quality.seconds)} of held-out synthetic speech, file and stream`)
       try {
         report.quality = await runQuality(qualityModel, quality, progress, aligned)
       } finally {
-        if (separate) await Promise.all([qualityModel.release(), aligned?.release()])
+        await Promise.all([separate ? qualityModel.release() : undefined, aligned === model ? undefined : aligned?.release()])
       }
       progress.end(
         report.quality.files.map((f) => `file WER ${f.errors.wer} % (${f.decoding}${f.vadFilter ? ', VAD filter' : ''})`).join(', '),
