@@ -1,5 +1,6 @@
 import {WhisperStreamError} from '../errors.js'
 import {RingBuffer} from '../stream/ring-buffer.js'
+import {defaultStreamerOptions} from '../stream/streamer-options.js'
 import type {VoiceActivity} from '../stream/vad.js'
 
 /** How a file is cut into stretches of speech before Whisper sees it. Durations in milliseconds. */
@@ -16,11 +17,12 @@ export interface SpeechChunkOptions {
   maxChunkSeconds: number
 }
 
+/** The live stream's VAD settings, so a file and a stream of it are cut at the same pauses. */
 export const defaultSpeechChunkOptions: Readonly<SpeechChunkOptions> = Object.freeze({
-  threshold: 0.5,
-  negThreshold: 0.35,
-  minSilenceMs: 500,
-  padMs: 200,
+  threshold: defaultStreamerOptions.vadThreshold,
+  negThreshold: defaultStreamerOptions.vadNegThreshold,
+  minSilenceMs: defaultStreamerOptions.vadSilenceMs,
+  padMs: defaultStreamerOptions.vadPadMs,
   maxChunkSeconds: 30,
 })
 
@@ -66,7 +68,8 @@ export async function* speechChunks(
   const max = Math.round(options.maxChunkSeconds * sampleRate)
   const pad = samples(options.padMs)
   const silence = samples(options.minSilenceMs)
-  // Holds the open chunk plus less than two frames of unprocessed audio (see below), never more.
+  // The open chunk is cut once it reaches `max`, and less than a frame waits unjudged after each append:
+  // two frames of slack would do, four leave room to append whenever a chunk is open.
   const ring = new RingBuffer(max + 4 * frame)
   let cursor = 0
   let speaking = false

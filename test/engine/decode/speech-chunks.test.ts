@@ -28,20 +28,42 @@ const sameSamples = (a: Float32Array, b: Float32Array): boolean => a.length === 
 const near = (actual: number, expected: number): void => expect(Math.abs(actual - expected)).toBeLessThanOrEqual(FRAME / SAMPLE_RATE + 1e-9)
 
 describe('speechChunks', () => {
-  it('merges stretches of speech into one chunk while it fits a window, padded, and skips the silence after', async () => {
-    const chunks = await chunksOf(
-      [
-        [s(1), s(3)],
-        [s(10), s(12)],
-        [s(50), s(52)],
+  it.each([
+    {
+      what: 'merges stretches of speech into one chunk while it fits a window, padded, and skips the silence after',
+      speech: [
+        [1, 3],
+        [10, 12],
+        [50, 52],
       ],
-      60,
+      seconds: 60,
+      expected: [
+        [0.8, 12.2],
+        [49.8, 52.2],
+      ],
+    },
+    {
+      what: 'ends a full chunk at the last pause when speech goes on, and starts the next at the speech after it',
+      speech: [
+        [1, 20],
+        [25, 40],
+      ],
+      seconds: 45,
+      expected: [
+        [0.8, 20.2],
+        [24.8, 40.2],
+      ],
+    },
+  ])('$what', async ({speech, seconds, expected}) => {
+    const chunks = await chunksOf(
+      speech.map(([from, to]) => [s(from!), s(to!)]),
+      seconds,
     )
-    expect(chunks).toHaveLength(2)
-    near(chunks[0].start, 0.8)
-    near(chunks[0].end, 12.2)
-    near(chunks[1].start, 49.8)
-    near(chunks[1].end, 52.2)
+    expect(chunks).toHaveLength(expected.length)
+    chunks.forEach((chunk, i) => {
+      near(chunk.start, expected[i]![0]!)
+      near(chunk.end, expected[i]![1]!)
+    })
   })
 
   it('yields nothing for silence, having judged every whole frame', async () => {
@@ -50,21 +72,6 @@ describe('speechChunks', () => {
     for await (const chunk of speechChunks(pieces(s(40), 3000), vad, SAMPLE_RATE)) out.push(chunk)
     expect(out).toEqual([])
     expect(vad.frames).toBe(Math.floor(s(40) / FRAME))
-  })
-
-  it('ends a full chunk at the last pause when speech goes on, and starts the next at the speech after it', async () => {
-    const chunks = await chunksOf(
-      [
-        [s(1), s(20)],
-        [s(25), s(40)],
-      ],
-      45,
-    )
-    expect(chunks).toHaveLength(2)
-    near(chunks[0].start, 0.8)
-    near(chunks[0].end, 20.2)
-    near(chunks[1].start, 24.8)
-    near(chunks[1].end, 40.2)
   })
 
   it('cuts speech longer than a chunk at its quietest frame: a pause too short to end the stretch', async () => {
