@@ -72,21 +72,38 @@ def load_clips(cache_dir):
              for ki in range(len(VARIANTS))] for vi in range(len(VOICES))]
 
 
-def compose(clips, rng, variants, n_words, window_s, allow_cut=False, noise=None):
+def change_speed(clip, factor):
+    """The clip played `factor` times faster (tempo and pitch together, as a tape would): speed
+    perturbation, so the model hears rates and pitches between the training variants. Linear
+    interpolation; speeding up first low-passes below the new Nyquist frequency (a Hann-windowed sinc)."""
+    if factor > 1.0:
+        taps = np.arange(-16, 17)
+        kernel = np.sinc(taps / factor) * np.hanning(len(taps))
+        clip = np.convolve(clip, (kernel / kernel.sum()).astype(np.float32), mode="same")
+    n = int(len(clip) / factor)
+    return np.interp(np.arange(n) * factor, np.arange(len(clip)), clip).astype(np.float32)
+
+
+def compose(clips, rng, variants, n_words, window_s, allow_cut=False, noise=None, speed=None, lead_s=None):
     """Audio of `window_s` seconds (zero-padded) holding up to n_words words; returns (audio, words, cut).
+
+    speed: play every word this many times faster (see change_speed); None leaves the clips as spoken.
+    lead_s: the most silence before the first word (default: a tenth of the window, at most 1 s).
 
     words: list of (word index, start s, end s) fully inside the window. cut: (start s, fraction kept)
     of a word the window end cuts, or None.
     """
     n_samples = int(round(window_s * SAMPLE_RATE))
     audio = np.zeros(n_samples, dtype=np.float32)
-    t = rng.uniform(0.0, min(1.0, window_s * 0.1))
+    t = rng.uniform(0.0, min(1.0, window_s * 0.1) if lead_s is None else lead_s)
     voice = rng.integers(len(clips))
     gain = rng.uniform(0.25, 1.0)
     words, cut = [], None
     for _ in range(n_words):
         wi = int(rng.integers(len(WORDS)))
         clip = clips[voice][int(rng.choice(variants))][wi] * gain * rng.uniform(0.8, 1.2)
+        if speed is not None:
+            clip = change_speed(clip, speed)
         start = int(round(t * SAMPLE_RATE))
         end = start + len(clip)
         if end > n_samples:

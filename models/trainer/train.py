@@ -43,6 +43,12 @@ def parse_args():
                    help="weight of the cross-attention alignment loss (0: off); see alignment_loss")
     p.add_argument("--dec-layers", type=int, default=DIMS["dec_layers"],
                    help="decoder layers; resuming a checkpoint that has fewer adds them on top (see grow_decoder)")
+    p.add_argument("--align-timestamps", action="store_true",
+                   help="the alignment loss also points each timestamp token's head at the frame it names")
+    p.add_argument("--speed-perturb", type=float, default=0.0,
+                   help="play 70 %% of training utterances at a random speed within 1 ± this (0: off); see change_speed")
+    p.add_argument("--long-lead", action="store_true",
+                   help="a quarter of training windows open on up to 0.6 of their length in silence")
     p.add_argument("--resume", action="store_true")
     return p.parse_args()
 
@@ -113,14 +119,19 @@ def curriculum(stage, step, rng):
     return (window, *st["short_words"], st["extras"])
 
 
-def make_batch(v, clips, rng, mel, batch, window, lo, hi, cut_ok, variants):
+def make_batch(v, clips, rng, mel, batch, window, lo, hi, cut_ok, variants, speed_perturb=0.0, long_lead=False,
+               align_timestamps=False):
     audios, seqs, ctc, times = [], [], [], []
     for _ in range(batch):
         if rng.random() < 0.04:
             n = 0
         else:
             n = int(rng.integers(lo, hi + 1))
-        audio, words, cut = compose(clips, rng, variants, n, window, allow_cut=cut_ok and rng.random() < 0.3)
+        speed = float(rng.uniform(1 - speed_perturb, 1 + speed_perturb)) if speed_perturb > 0 and rng.random() < 0.7 else None
+        # A window that opens on seconds of silence, as a stream's does after a commit and a long-form
+        # seek's may: the model that never heard one wrote nothing for the speech after it.
+        lead = 0.6 * window if long_lead and rng.random() < 0.25 else None
+        audio, words, cut = compose(clips, rng, variants, n, window, allow_cut=cut_ok and rng.random() < 0.3, speed=speed, lead_s=lead)
         timestamps = rng.random() < 0.5
         prompt = []
         if cut_ok and rng.random() < 0.3:
@@ -136,7 +147,7 @@ def make_batch(v, clips, rng, mel, batch, window, lo, hi, cut_ok, variants):
     tokens = torch.full((batch, length - 1), v.eot, dtype=torch.long)
     labels = torch.full((batch, length - 1), -100, dtype=torch.long)
     # Encoder frames [start, end) of the word each position predicts (next) and of the word it reads
-    # (prev); -1 where that token is not a word.
+    # (prev), or around the time a timestamp token names; -1 elsewhere.
     spans = torch.full((2, batch, length - 1, 2), -1, dtype=torch.long)
     word_set = set(v.words)
     for i, (head, body) in enumerate(seqs):
@@ -145,11 +156,16 @@ def make_batch(v, clips, rng, mel, batch, window, lo, hi, cut_ok, variants):
         labels[i, len(head) - 1: len(full) - 1] = torch.tensor([v.used_index[t] for t in body])
         k = 0
         for j, t in enumerate(body):
-            if t not in word_set:
+            if t >= v.ts0 and align_timestamps:
+                # A timestamp's encoder frame is its index (20 ms each): the head that finds the word
+                # being written also finds where a segment starts or ends.
+                frames = torch.tensor([max(0, t - v.ts0 - 1), t - v.ts0 + 2])
+            elif t in word_set:
+                start, end = times[i][k]
+                k += 1
+                frames = torch.tensor([max(0, int(start / HOP_S / 2) - 1), int(math.ceil(end / HOP_S / 2)) + 1])
+            else:
                 continue
-            start, end = times[i][k]
-            k += 1
-            frames = torch.tensor([max(0, int(start / HOP_S / 2) - 1), int(math.ceil(end / HOP_S / 2)) + 1])
             pos = len(head) - 1 + j
             spans[0, i, pos] = frames
             if pos + 1 < length - 1:
@@ -329,6 +345,8 @@ def main():
         manifest = {
             "seed": args.seed, "steps": step, "minutes": round(now / 60, 1), "dims": dims, "batch": args.batch,
             "lr": args.lr, "warmup": args.warmup, "align": args.align,
+            "speedPerturb": args.speed_perturb, "longLead": args.long_lead,
+            "alignTimestamps": args.align_timestamps,
             # The heads --align teaches to follow the words: Whisper's alignment_heads for word times by DTW.
             "alignmentHeads": [[dims["dec_layers"] - 1, 0]] if args.align > 0 else [], "words": WORDS, "wordTokens": v.words, "voices": VOICES,
             "variants": [{"wordsPerMinute": s, "pitch": p} for s, p in VARIANTS], "heldOutVariant": HELD_OUT_VARIANT,
@@ -355,7 +373,8 @@ def main():
         # A 30 s window costs ~10x a short one (attention over 1500 frames); on 2 shared cores a full batch
         # of them starved the rest of the curriculum, so they come args.batch // 4 at a time.
         batch = args.batch // 4 if window == 30.0 else args.batch
-        feats, tokens, labels, ctc, spans = make_batch(v, clips, rng, mel, batch, window, lo, hi, cut_ok, TRAIN_VARIANTS)
+        feats, tokens, labels, ctc, spans = make_batch(v, clips, rng, mel, batch, window, lo, hi, cut_ok, TRAIN_VARIANTS,
+                                                       args.speed_perturb, args.long_lead, args.align_timestamps)
         loss, ce, aux, aligned = loss_fn(model, feats, tokens, labels, ctc, spans, args.align)
         opt.zero_grad()
         loss.backward()
