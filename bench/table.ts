@@ -240,13 +240,13 @@ export function whisperCppTable(w: WhisperCppResult & {model: string}): string {
       [
         '',
         '30 s window ms',
-        'ms/token',
+        'ms/token (paired median / fastest)',
         `file RTF (${w.fileSeconds} s)`,
         `live step ms (${w.liveWindowSeconds} s)`,
         `live, ours no draft / theirs -ac ${w.liveAudioCtx}`,
         'greedy tokens',
       ],
-      w.rows.map((r) => [r.label, r.windowMs, r.msPerToken, r.fileRtf, r.liveStepMs, r.liveStepAltMs, r.agreement]),
+      w.rows.map((r) => [r.label, r.windowMs, `${r.msPerToken ?? '-'} / ${r.msPerTokenFastest ?? '-'}`, r.fileRtf, r.liveStepMs, r.liveStepAltMs, r.agreement]),
     ),
   )
   for (const note of w.notes) out.push(`note: ${note}`)

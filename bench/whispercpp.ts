@@ -37,7 +37,7 @@ export const defaultWhisperCppOptions: Omit<WhisperCppOptions, 'ggml' | 'threads
   fileSeconds: 30,
   liveSteps: 10,
   liveWindowSeconds: 10.2,
-  reps: 7,
+  reps: 15,
 }
 
 /** Token counts the per-token cost is taken between. */
@@ -50,6 +50,12 @@ export interface WhisperCppRow {
   /** Log-mel + encoder of one 30 s window (+ the prompt pass), ms: fastest T(2 tokens) − 2 × ms/token. */
   windowMs: number | null
   msPerToken: number | null
+  /**
+   * (fastest T(31) − fastest T(2)) / 29: noise on an idle machine only adds time, so the fastest calls
+   * estimate each length's cost without it; whisper.cpp's ~1 s windows at 1 thread make the paired
+   * median move by a millisecond a token between runs.
+   */
+  msPerTokenFastest: number | null
   /** Long-form file: wall / audio seconds. */
   fileRtf: number | null
   /** Median compute of one live step (last `liveWindowSeconds` re-decoded, ≤ 31 tokens). */
@@ -255,6 +261,7 @@ export async function runWhisperCpp(
       label: s.label,
       windowMs: round(short - SHORT * perToken, 1),
       msPerToken: round(perToken, 2),
+      msPerTokenFastest: round((Math.min(...t.long) - short) / (LONG - SHORT), 2),
       fileRtf: full ? round(fileWall[i]! / options.fileSeconds, 4) : null,
       liveStepMs: full ? round(median(live[i]!.main), 1) : null,
       liveStepAltMs: full ? round(median(live[i]!.alt), 1) : null,

@@ -59,6 +59,7 @@ describe('bench scenario whispercpp', () => {
     for (const row of result.rows) {
       expect(row.windowMs).not.toBeNull()
       expect(row.msPerToken).not.toBeNull()
+      expect(row.msPerTokenFastest).not.toBeNull()
       expect(row.fileRtf).toBeGreaterThan(0)
       expect(row.liveStepMs).toBeGreaterThan(0)
       expect(row.liveStepAltMs).toBeGreaterThan(0)
