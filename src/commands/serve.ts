@@ -31,7 +31,7 @@ Binds 127.0.0.1 by default; another --host needs --token (or --insecure). SIGINT
     'encoder-batch': Flags.integer({
       summary: 'Windows of concurrent inferences encoded in one pass, at most (needs --concurrency of as many).',
       description:
-        'On 2 cores, --dtype q8 --concurrency 6 --encoder-batch 6 held 6 live sessions under 2 s p95 where one step at a time held 4; with fp32 weights it did not pay (docs/bench.md, serve), so the default is 1.',
+        'For machines where one window does not fill the cores: on 2 cores a batch costs the sum of its windows (docs/bench.md, serve), so the default is 1.',
       default: 1,
       min: 1,
     }),
