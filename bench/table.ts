@@ -246,7 +246,15 @@ export function whisperCppTable(w: WhisperCppResult & {model: string}): string {
         `live, ours no draft / theirs -ac ${w.liveAudioCtx}`,
         'greedy tokens',
       ],
-      w.rows.map((r) => [r.label, r.windowMs, `${r.msPerToken ?? '-'} / ${r.msPerTokenFastest ?? '-'}`, r.fileRtf, r.liveStepMs, r.liveStepAltMs, r.agreement]),
+      w.rows.map((r) => [
+        r.label,
+        r.windowMs,
+        `${r.msPerToken ?? '-'} / ${r.msPerTokenFastest ?? '-'}`,
+        r.fileRtf,
+        r.liveStepMs,
+        r.liveStepAltMs,
+        r.agreement,
+      ]),
     ),
   )
   for (const note of w.notes) out.push(`note: ${note}`)
