@@ -84,11 +84,17 @@ def change_speed(clip, factor):
     return np.interp(np.arange(n) * factor, np.arange(len(clip)), clip).astype(np.float32)
 
 
-def compose(clips, rng, variants, n_words, window_s, allow_cut=False, noise=None, speed=None, lead_s=None):
+# A pause between utterances (--pauses); a segment always ends at one.
+PAUSE_S = (0.5, 8.0)
+
+
+def compose(clips, rng, variants, n_words, window_s, allow_cut=False, noise=None, speed=None, lead_s=None, pause_p=0.0):
     """Audio of `window_s` seconds (zero-padded) holding up to n_words words; returns (audio, words, cut).
 
     speed: play every word this many times faster (see change_speed); None leaves the clips as spoken.
     lead_s: the most silence before the first word (default: a tenth of the window, at most 1 s).
+    pause_p: the chance that a word is followed by a pause between utterances (0.5-8 s, log-uniform)
+    instead of a 0.05-0.4 s gap.
 
     words: list of (word index, start s, end s) fully inside the window. cut: (start s, fraction kept)
     of a word the window end cuts, or None.
@@ -114,6 +120,8 @@ def compose(clips, rng, variants, n_words, window_s, allow_cut=False, noise=None
         audio[start:end] += clip
         words.append((wi, start / SAMPLE_RATE, end / SAMPLE_RATE))
         t = end / SAMPLE_RATE + rng.uniform(0.05, 0.4)
+        if pause_p > 0 and rng.random() < pause_p:
+            t = end / SAMPLE_RATE + float(np.exp(rng.uniform(np.log(PAUSE_S[0]), np.log(PAUSE_S[1]))))
     if noise is None:
         noise = rng.random() < 0.3
     if noise:

@@ -20,10 +20,12 @@ import torch.nn.functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
 from checks import check_gelu_gradient, check_log_mel  # noqa: E402
-from corpus import HELD_OUT_VARIANT, TRAIN_VARIANTS, VARIANTS, VOICES, WORDS, compose, load_clips, word_token_ids  # noqa: E402
+from corpus import HELD_OUT_VARIANT, PAUSE_S, TRAIN_VARIANTS, VARIANTS, VOICES, WORDS, compose, load_clips, word_token_ids  # noqa: E402
 from export import write_weights  # noqa: E402
 from model import LogMel, Whisper  # noqa: E402
 
+# With --pauses: the chance that a word in a window that has pauses is followed by one.
+PAUSE_P = 0.2
 DIMS = dict(d=128, heads=2, ffn=512, enc_layers=2, dec_layers=2)
 HOP_S = 0.01
 
@@ -49,6 +51,8 @@ def parse_args():
                    help="play 70 %% of training utterances at a random speed within 1 ± this (0: off); see change_speed")
     p.add_argument("--long-lead", action="store_true",
                    help="a quarter of the short training windows open on up to 0.6 of their length in silence")
+    p.add_argument("--pauses", action="store_true",
+                   help="half the training windows hold pauses between utterances (0.5-8 s); a segment ends at each")
     p.add_argument("--resume", action="store_true")
     return p.parse_args()
 
@@ -80,7 +84,7 @@ def target_tokens(v, rng, words, cut, timestamps):
             toks.append(v.ts(start))
         seg.append(v.words[w])
         gap_next = words[i + 1][1] - end if i + 1 < len(words) else None
-        if gap_next is None or len(seg) >= 10 or (gap_next > 0.25 and rng.random() < 0.6):
+        if gap_next is None or len(seg) >= 10 or gap_next >= PAUSE_S[0] or (gap_next > 0.25 and rng.random() < 0.6):
             toks += seg + [v.ts(end)]
             seg = []
     if cut is not None:
@@ -120,7 +124,7 @@ def curriculum(stage, step, rng):
 
 
 def make_batch(v, clips, rng, mel, batch, window, lo, hi, cut_ok, variants, speed_perturb=0.0, long_lead=False,
-               align_timestamps=False):
+               align_timestamps=False, pauses=False):
     audios, seqs, ctc, times = [], [], [], []
     for _ in range(batch):
         if rng.random() < 0.04:
@@ -133,7 +137,12 @@ def make_batch(v, clips, rng, mel, batch, window, lo, hi, cut_ok, variants, spee
         # Short windows only: 30 s windows opening on up to 18 s of silence cost held-out WER on dense 30 s
         # windows (36 -> 42 % over 17 minutes from step 21545, with --align-timestamps too).
         lead = 0.6 * window if long_lead and window < 30.0 and rng.random() < 0.25 else None
-        audio, words, cut = compose(clips, rng, variants, n, window, allow_cut=cut_ok and rng.random() < 0.3, speed=speed, lead_s=lead)
+        # Pauses between utterances, as in speech and in the quality bench: without them the model had only
+        # heard gaps of 0.05-0.4 s inside a window, and in timestamp mode it wrote the last word again and
+        # again across a pause instead of ending the segment.
+        pause_p = PAUSE_P if pauses and rng.random() < 0.5 else 0.0
+        audio, words, cut = compose(clips, rng, variants, n, window, allow_cut=cut_ok and rng.random() < 0.3, speed=speed, lead_s=lead,
+                                    pause_p=pause_p)
         timestamps = rng.random() < 0.5
         prompt = []
         if cut_ok and rng.random() < 0.3:
@@ -249,14 +258,16 @@ def word_errors(ref, hyp):
     return d[len(hyp)]
 
 
-def held_out_set(v, clips, mel, seed):
-    """Fixed held-out windows in the held-out variant: 16 of 30 s (30-70 words) and 16 short ones."""
+def held_out_set(v, clips, mel, seed, pauses=False):
+    """Fixed held-out windows in the held-out variant: 16 of 30 s (30-70 words) and 16 short ones; with
+    pauses, 16 more of 30 s with pauses between utterances."""
     rng = np.random.default_rng(seed + 1000)
     sets = {}
-    for name, window, lo, hi in (("long30s", 30.0, 30, 70), ("short", 8.0, 1, 8)):
+    kinds = [("long30s", 30.0, 30, 70, 0.0), ("short", 8.0, 1, 8, 0.0)] + ([("pauses30s", 30.0, 20, 50, PAUSE_P)] if pauses else [])
+    for name, window, lo, hi, pause_p in kinds:
         audios, refs = [], []
         for _ in range(16):
-            audio, words, _ = compose(clips, rng, [HELD_OUT_VARIANT], int(rng.integers(lo, hi + 1)), window, noise=False)
+            audio, words, _ = compose(clips, rng, [HELD_OUT_VARIANT], int(rng.integers(lo, hi + 1)), window, noise=False, pause_p=pause_p)
             audios.append(audio if window == 30.0 else np.pad(audio, (0, 480000 - len(audio))))
             refs.append([v.words[w] for w, _, _ in words])
         sets[name] = (mel(torch.from_numpy(np.stack(audios))), refs)
@@ -267,7 +278,7 @@ def evaluate(model, v, sets, with_timestamps=True):
     model.eval()
     result = {}
     for name, (feats, refs) in sets.items():
-        for timestamps in ((False, True) if name == "long30s" and with_timestamps else (False,)):
+        for timestamps in ((False, True) if name.endswith("30s") and with_timestamps else (False,)):
             errors = total = 0
             for i in range(0, len(refs), 8):
                 hyps = greedy(model, v, feats[i: i + 8], timestamps)
@@ -313,7 +324,7 @@ def main():
     dims = {**DIMS, "dec_layers": args.dec_layers}
     model = Whisper(n_mels, vocab=v.size, used_ids=v.used, n_words=len(WORDS), **dims)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
-    sets = held_out_set(v, clips, mel, args.seed)
+    sets = held_out_set(v, clips, mel, args.seed, args.pauses)
     state_path = os.path.join(args.out, "state.pt")
     step, elapsed, curve, stage, warm_from = 0, 0.0, [], 0, 0
     if args.resume and os.path.exists(state_path):
@@ -348,7 +359,7 @@ def main():
             "seed": args.seed, "steps": step, "minutes": round(now / 60, 1), "dims": dims, "batch": args.batch,
             "lr": args.lr, "warmup": args.warmup, "align": args.align,
             "speedPerturb": args.speed_perturb, "longLead": args.long_lead,
-            "alignTimestamps": args.align_timestamps,
+            "alignTimestamps": args.align_timestamps, "pauses": args.pauses,
             # The heads --align teaches to follow the words: Whisper's alignment_heads for word times by DTW.
             "alignmentHeads": [[dims["dec_layers"] - 1, 0]] if args.align > 0 else [], "words": WORDS, "wordTokens": v.words, "voices": VOICES,
             "variants": [{"wordsPerMinute": s, "pitch": p} for s, p in VARIANTS], "heldOutVariant": HELD_OUT_VARIANT,
@@ -376,7 +387,7 @@ def main():
         # of them starved the rest of the curriculum, so they come args.batch // 4 at a time.
         batch = args.batch // 4 if window == 30.0 else args.batch
         feats, tokens, labels, ctc, spans = make_batch(v, clips, rng, mel, batch, window, lo, hi, cut_ok, TRAIN_VARIANTS,
-                                                       args.speed_perturb, args.long_lead, args.align_timestamps)
+                                                       args.speed_perturb, args.long_lead, args.align_timestamps, args.pauses)
         loss, ce, aux, aligned = loss_fn(model, feats, tokens, labels, ctc, spans, args.align)
         opt.zero_grad()
         loss.backward()
