@@ -35,7 +35,7 @@ export const PRESETS: Record<PresetName, ModelDims> = {
   'trained-mini': {
     dModel: 128,
     encoderLayers: 2,
-    decoderLayers: 3,
+    decoderLayers: 4,
     encoderHeads: 2,
     decoderHeads: 2,
     encoderFfn: 512,

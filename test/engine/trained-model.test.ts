@@ -8,15 +8,17 @@ import {Engine} from '../../src/engine/engine.js'
 import {testModel} from '../helpers/test-models.js'
 
 // Pinned from the committed weights (greedy decoding, seeded audio: deterministic on one machine; the
-// margin covers other CPUs' float rounding). trained-mini at step 21163: 71 % file WER on this clip (the
-// long-form path's timestamped 30 s windows are its weak spot; 12 % held-out WER on short windows) and 4
-// word errors between stream finals (VAD off) and the offline text. Re-pin when better weights land.
-const MAX_FILE_WER = 76
-const MAX_STREAM_VS_FILE_ERRORS = 10
-/** The VAD filter on the clip after 40 s of silence: chunks of speech only, each its own long-form run (48.4 %). */
-const MAX_VAD_FILTER_WER = 55
-/** The q8 decoder (8-bit layers) on the same clip: 71.0 %, as fp32. */
-const MAX_FILE_WER_Q8 = 76
+// margin covers other CPUs' float rounding). trained-mini at step 30099: 29 % file WER on this clip (the
+// long-form path's timestamped 30 s windows are its weak spot; it still writes "school" three times
+// across the 8 s pause after it), 9.7 % for the stream's finals (VAD off), and 10 word errors between
+// the two. Re-pin when better weights land.
+const MAX_FILE_WER = 36
+const MAX_STREAM_VS_FILE_ERRORS = 13
+const MAX_STREAM_WER = 16
+/** The VAD filter on the clip after 40 s of silence: chunks of speech only, each its own long-form run (41.9 %). */
+const MAX_VAD_FILTER_WER = 48
+/** The q8 decoder (8-bit layers) on the same clip: 29.0 %, as fp32. */
+const MAX_FILE_WER_Q8 = 36
 
 // Greedy: one temperature-0 pass per window, no fallback sampling.
 const GREEDY = {temperatures: [0]}
@@ -44,14 +46,18 @@ describe('trained-mini on held-out synthetic speech', () => {
     expect(errors.wer).toBeLessThanOrEqual(MAX_FILE_WER)
   })
 
-  it('streams finals equal to the offline text within the pinned word errors, no word doubled', async () => {
+  it('streams finals equal to the offline text within the pinned word errors, no word doubled, within the pinned WER', async () => {
     const run = await streamWords(engine, speech.pcm, false, true, GREEDY)
-    const errors = wordErrors(
-      offline,
-      run.finals.map((f) => f.word),
-    )
+    const finals = run.finals.map((f) => f.word)
+    const errors = wordErrors(offline, finals)
     expect(errors.substitutions + errors.deletions + errors.insertions).toBeLessThanOrEqual(MAX_STREAM_VS_FILE_ERRORS)
     expect(errors.doubled).toBe(0)
+    expect(
+      wordErrors(
+        speech.words.map((w) => w.word),
+        finals,
+      ).wer,
+    ).toBeLessThanOrEqual(MAX_STREAM_WER)
   })
 
   it('with the VAD filter, transcribes only the speech, within the pinned WER, with times on the source clock', async () => {
@@ -82,7 +88,7 @@ describe('trained-mini on held-out synthetic speech', () => {
 })
 
 describe('trained-mini with its q8 decoder', () => {
-  // The same words with either projection (measured at steps 10811, 14183 and 21163).
+  // The same words with either projection (measured at steps 10811, 14183, 21163 and 30099).
   it('transcribes the held-out clip to the same words with 8-bit logits as with the float projection', async () => {
     const dir = await testModel('trained-mini-q8')
     const speech = await syntheticSpeech({seconds: 40, seed: 7, longPauses: true})

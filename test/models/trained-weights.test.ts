@@ -107,10 +107,10 @@ describe('TrainedWeights', () => {
     const plain = new TrainedWeights(await safetensors({'a.weight': [2]}, {alignmentHeads: []}))
     expect(plain.alignmentHeads).toBeUndefined()
     expect(generationConfigJson(dims, specialTokens(false, 99), plain.alignmentHeads).alignment_heads).toEqual([
-      [1, 0],
-      [1, 1],
       [2, 0],
       [2, 1],
+      [3, 0],
+      [3, 1],
     ])
     const bad = new TrainedWeights(await safetensors({'a.weight': [2]}, {alignmentHeads: [[1]]}))
     expect(() => bad.alignmentHeads).toThrow(/alignmentHeads must be \[layer, head\] pairs/)
