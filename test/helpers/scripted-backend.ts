@@ -74,7 +74,11 @@ export function makeScript(seed: number, seconds: number, options: {pauseMs?: [n
       for (let k = 0; k < n; k++) {
         const duration = ms(150 + random() * 450)
         if (t + duration > last) break
-        const text = ' ' + VOCAB[Math.floor(random() * VOCAB.length)]
+        // Never the previous word again: a word said twice across a commit within dedupeSlackMs is kept once,
+        // by design (local-agreement.test.ts), and 25 words drawn freely repeat far more often than speech does.
+        const previous = words.at(-1)?.text
+        let text = ' ' + VOCAB[Math.floor(random() * VOCAB.length)]
+        while (text === previous) text = ' ' + VOCAB[Math.floor(random() * VOCAB.length)]
         words.push({text, start: t, end: t + duration, tokens: [1000 + words.length]})
         t += duration + ms(random() * 150)
       }

@@ -23,10 +23,19 @@ export const normalizeWord = (text: string): string => {
 export interface LocalAgreementOptions {
   /** Longest committed n-gram compared with the start of a new hypothesis (ufal: 5). */
   maxNgram: number
+  /**
+   * How far after the committed end (samples) a repeated n-gram may start and still count as a
+   * re-transcription (ufal: 1 s). Whisper often ends a word early; once that end is committed,
+   * the next window hears the word's rest and writes the word again just after it. The price: a
+   * word said twice within this much, across a commit boundary, is kept once. (Sparing repeats the
+   * previous hypothesis also had let the trained model's loops through: "tree table" twice.)
+   */
+  slack: number
 }
 
 export class LocalAgreement {
   private readonly maxNgram: number
+  private readonly slack: number
   /** Uncommitted words of the previous hypothesis. */
   private tail: TimedWord[] = []
   /** Last committed words, oldest first, at most maxNgram of them. */
@@ -35,6 +44,7 @@ export class LocalAgreement {
 
   constructor(options: LocalAgreementOptions, committedEnd = 0) {
     this.maxNgram = options.maxNgram
+    this.slack = options.slack
     this.committedEndSample = committedEnd
   }
 
@@ -53,8 +63,8 @@ export class LocalAgreement {
    *
    * 1. Words whose midpoint lies before the committed end were already committed: dropped.
    * 2. Boundary dedupe: if the first k new words (k = maxNgram..1) spell the last k
-   *    committed words and start before the committed end, they are re-transcriptions
-   *    of committed audio with shifted timestamps: dropped.
+   *    committed words and start before the committed end plus the slack, they are
+   *    re-transcriptions of committed audio with shifted timestamps: dropped.
    * 3. The longest common (normalized) prefix with the previous tail is committed.
    */
   insert(words: readonly TimedWord[]): TimedWord[] {
@@ -100,10 +110,9 @@ export class LocalAgreement {
     const limit = Math.min(this.maxNgram, this.recent.length, fresh.length)
     for (let k = limit; k >= 1; k--) {
       const committedTail = this.recent.slice(this.recent.length - k)
-      if (fresh[0].start >= committedTail[k - 1].end) continue
-      let same = true
-      for (let i = 0; i < k && same; i++) same = normalizeWord(fresh[i].text) === normalizeWord(committedTail[i].text)
-      if (same) return fresh.slice(k)
+      const end = committedTail[k - 1].end
+      if (fresh[0].start >= end + this.slack) continue
+      if (sameWords(fresh, committedTail, k)) return fresh.slice(k)
     }
     return fresh
   }
@@ -115,6 +124,12 @@ export class LocalAgreement {
       if (w.end > this.committedEndSample) this.committedEndSample = w.end
     }
   }
+}
+
+/** Whether the first k words of a and b are the same words (both have k). */
+function sameWords(a: readonly TimedWord[], b: readonly TimedWord[], k: number): boolean {
+  for (let i = 0; i < k; i++) if (normalizeWord(a[i].text) !== normalizeWord(b[i].text)) return false
+  return true
 }
 
 /**

@@ -15,6 +15,8 @@ export interface StreamerOptions {
   promptResetAfterMs: number
   /** LocalAgreement boundary dedupe: longest committed n-gram compared (ufal: 5). */
   dedupeMaxNgram: number
+  /** LocalAgreement boundary dedupe: a repeated n-gram starting up to this long after the committed end is a re-transcription (ufal: 1 s). */
+  dedupeSlackMs: number
   /**
    * After a normal commit the window is cut at the last closed segment that is fully
    * committed; when the window is longer than this and no such segment exists, it is cut
@@ -51,6 +53,7 @@ export const defaultStreamerOptions: Readonly<StreamerOptions> = Object.freeze({
   maxPromptTokens: 128,
   promptResetAfterMs: 10_000,
   dedupeMaxNgram: 5,
+  dedupeSlackMs: 1000,
   trimAfterMs: 15_000,
   forceCommitGuardMs: 1000,
   noPartials: false,
@@ -89,6 +92,7 @@ export function resolveStreamerOptions(input: Partial<StreamerOptions> = {}): St
     'forceCommitGuardMs',
     'vadPadMs',
     'dedupeMaxNgram',
+    'dedupeSlackMs',
   ]
   for (const key of nonNegative) {
     const value = options[key]

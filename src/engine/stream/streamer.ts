@@ -101,7 +101,7 @@ export class Streamer {
     this.silenceSamples = ms(this.options.vadSilenceMs)
     this.padSamples = ms(this.options.vadPadMs)
     this.promptResetSamples = ms(this.options.promptResetAfterMs)
-    this.agreement = new LocalAgreement({maxNgram: this.options.dedupeMaxNgram})
+    this.agreement = new LocalAgreement({maxNgram: this.options.dedupeMaxNgram, slack: ms(this.options.dedupeSlackMs)})
     this.prompt = new PromptTail(this.options.maxPromptTokens)
     this.vad = this.options.vad ? vad : undefined
     this.inUtterance = this.vad === undefined

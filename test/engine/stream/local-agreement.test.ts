@@ -7,7 +7,7 @@ const texts = (words: readonly TimedWord[]): string[] => words.map((x) => x.text
 
 describe('LocalAgreement', () => {
   it('commits the common prefix of two hypotheses once, keeps the rest tentative', () => {
-    const la = new LocalAgreement({maxNgram: 5})
+    const la = new LocalAgreement({maxNgram: 5, slack: 5})
     expect(la.insert([w('hello', 0, 10), w('world', 10, 20)])).toEqual([])
     expect(texts(la.tentative)).toEqual(['hello', 'world'])
     expect(texts(la.insert([w('Hello,', 0, 10), w('word', 10, 20), w('again', 20, 30)]))).toEqual(['Hello,'])
@@ -20,23 +20,36 @@ describe('LocalAgreement', () => {
   })
 
   it('drops a re-transcribed boundary n-gram whose timestamps moved', () => {
-    const la = new LocalAgreement({maxNgram: 5})
+    const la = new LocalAgreement({maxNgram: 5, slack: 5})
     la.insert([w('good', 0, 10), w('morning', 10, 20)])
     la.insert([w('good', 0, 10), w('morning', 10, 20)])
     expect(la.committedEnd).toBe(20)
     // "morning" restamped 15-30 (midpoint after the committed end) but starts before it: a duplicate.
     expect(la.insert([w('morning', 15, 30), w('all', 30, 40)])).toEqual([])
     expect(texts(la.tentative)).toEqual(['all'])
-    // A genuine repetition starting after the committed end stays.
-    const lb = new LocalAgreement({maxNgram: 5})
-    lb.insert([w('very', 0, 10)])
-    lb.insert([w('very', 0, 10)])
-    lb.insert([w('very', 10, 20)])
-    expect(texts(lb.tentative)).toEqual(['very'])
+    // The rest of a word whose end was committed early, heard again just after it: a duplicate.
+    const lb = new LocalAgreement({maxNgram: 5, slack: 5})
+    lb.insert([w('horse', 0, 10)])
+    lb.insert([w('horse', 0, 10)])
+    lb.insert([w('horse', 11, 20)])
+    expect(texts(lb.tentative)).toEqual([])
+    // A repetition starting beyond the slack stays, and none is dropped without slack.
+    lb.insert([w('horse', 16, 26)])
+    expect(texts(lb.tentative)).toEqual(['horse'])
+    // The price: said twice within the slack across a commit, a word is kept once.
+    const ld = new LocalAgreement({maxNgram: 5, slack: 5})
+    ld.insert([w('again', 0, 10)])
+    expect(texts(ld.insert([w('again', 0, 10), w('again', 11, 20)]))).toEqual(['again'])
+    expect(texts(ld.insert([w('again', 11, 20), w('now', 21, 30)]))).toEqual([])
+    const lc = new LocalAgreement({maxNgram: 5, slack: 0})
+    lc.insert([w('very', 0, 10)])
+    lc.insert([w('very', 0, 10)])
+    lc.insert([w('very', 10, 20)])
+    expect(texts(lc.tentative)).toEqual(['very'])
   })
 
   it('force-commits up to a limit and flushes the tail', () => {
-    const la = new LocalAgreement({maxNgram: 5})
+    const la = new LocalAgreement({maxNgram: 5, slack: 5})
     la.insert([w('a', 0, 10), w('b', 10, 20), w('c', 20, 30)])
     expect(texts(la.forceCommit(20))).toEqual(['a', 'b'])
     expect(texts(la.flush())).toEqual(['c'])
