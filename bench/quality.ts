@@ -61,6 +61,8 @@ export interface StreamQuality {
   latencyP90: number | null
   /** Reference words the stream dropped where the file transcription has them. */
   lostVsFile: number
+  /** Of the doubled words, those that open a final on the word the previous final closed with: the stream's own. */
+  doubledAtCommit: number
   /** Words a partial showed and a later partial or final changed, per committed word. */
   partialChurn: number
   wordsOnSilence: number
@@ -105,8 +107,8 @@ export async function fileWords(
 }
 
 export interface StreamRun {
-  /** Final words, each with the audio-clock second its final was emitted (step compute included). */
-  finals: Array<{word: string; emitted: number}>
+  /** Final words, each with the audio-clock second its final was emitted (step compute included) and that final's index. */
+  finals: Array<{word: string; emitted: number; final: number}>
   partialChurn: number
 }
 
@@ -126,12 +128,14 @@ export async function streamWords(
   let sincePartial: string[] = []
   let revised = 0
   streamer.on('stats', (event) => (lastStepMs = event.stepMs))
+  let final = 0
   streamer.on('final', (event) => {
     const emitted = pushed / SAMPLE_RATE + lastStepMs / 1000
     for (const word of normalizeWords(event.text)) {
-      finals.push({word, emitted})
+      finals.push({word, emitted, final})
       sincePartial.push(word)
     }
+    final++
   })
   streamer.on('partial', (event) => {
     // What the reader saw before (the last partial) against what stands now (finals since, then this partial).
@@ -159,6 +163,18 @@ export function finalLatencies(reference: readonly SpokenWord[], run: StreamRun)
     run.finals.map((f) => f.word),
   )
   return ops.flatMap((o) => (o.op === 'match' ? [run.finals[o.hyp]!.emitted - reference[o.ref]!.end] : []))
+}
+
+/**
+ * Words that open a final on the word the previous final closed with: one word committed twice across
+ * a window slide or trim, where a repeat inside one final is the model's (on speech that never says a
+ * word twice in a row).
+ */
+export function commitRepeats(finals: StreamRun['finals']): number {
+  let repeats = 0
+  for (let i = 1; i < finals.length; i++)
+    if (finals[i]!.final !== finals[i - 1]!.final && finals[i]!.word === finals[i - 1]!.word) repeats++
+  return repeats
 }
 
 /** Reference words the file transcription has and the stream does not. */
@@ -245,6 +261,7 @@ export async function runQuality(
       latencyP50: latencies.length ? Math.round(percentile(latencies, 0.5) * 100) / 100 : null,
       latencyP90: latencies.length ? Math.round(percentile(latencies, 0.9) * 100) / 100 : null,
       lostVsFile: lostVsFile(reference, fileText, words),
+      doubledAtCommit: commitRepeats(run.finals),
       partialChurn: run.partialChurn,
       wordsOnSilence: onSilence,
       wordsOnNoise: onNoise,

@@ -172,6 +172,7 @@ export function qualityTable(q: QualityResult): string {
       '',
       '',
       '',
+      '',
       f.wordsOnSilence,
       f.wordsOnNoise,
     ]),
@@ -181,6 +182,7 @@ export function qualityTable(q: QualityResult): string {
       s.werOverFile,
       `${s.errors.substitutions}/${s.errors.deletions}/${s.errors.insertions}`,
       s.errors.doubled,
+      s.doubledAtCommit,
       s.lostVsFile,
       s.latencyP50,
       s.latencyP90,
@@ -197,6 +199,7 @@ export function qualityTable(q: QualityResult): string {
         'vs file',
         'S/D/I',
         'doubled',
+        'at a commit',
         'lost vs file',
         'final p50 s',
         'final p90 s',
@@ -208,6 +211,7 @@ export function qualityTable(q: QualityResult): string {
     ),
     `${q.words} reference words; latency: audio clock when the final was emitted (plus that step's compute) minus the word's end; ` +
       `churn: words a partial showed that a later partial or final changed, per final word; silence and noise: ${q.quietSeconds} s each; ` +
+      "doubled: inserted words next to the same word; at a commit: a final that opens on the word the previous final closed with (the stream's part, not the model's); " +
       "decodings: greedy (temperature 0), fallback (Whisper's temperatures, 1 beam: the live default), beam (the same with 5 beams: the file default); " +
       'vs file: against the file row of the same decoding',
     ...(q.wordTiming ? ['', wordTimingTable(q.wordTiming)] : []),
