@@ -1,4 +1,5 @@
-"""Writes trained weights as a small safetensors file the TypeScript generator reads (models/trained/).
+"""Writes trained weights as a small safetensors file the TypeScript generator reads (models/trained/), and
+reads them back (ship.py's parity values; train.py --init).
 
 fp16; Linear weights in torch's [out, in] layout; the token embedding keeps only its non-zero rows, with
 their ids in `model.decoder.embed_tokens.rows` (int32). The encoder's sinusoidal positions are not stored.
@@ -37,3 +38,32 @@ def write_weights(model, used_ids, path, manifest):
         for data in blobs:
             f.write(data)
     os.replace(tmp, path)
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        blob = f.read()
+    tensors = {}
+    for name, e in header.items():
+        if name == "__metadata__":
+            continue
+        dtype = {"F16": np.float16, "I32": np.int32}[e["dtype"]]
+        a, b = e["data_offsets"]
+        tensors[name] = np.frombuffer(blob[a:b], dtype=dtype).reshape(e["shape"])
+    return tensors, header.get("__metadata__", {})
+
+
+def weights_state(model, tensors):
+    """The model's state dict with the written weights in it (fp16 widened, the embedding's zero rows
+    restored); what write_weights leaves out (the CTC head) keeps the model's own values."""
+    state = model.state_dict()
+    tensors = dict(tensors)
+    rows = tensors.pop("model.decoder.embed_tokens.rows")
+    emb = torch.zeros_like(state["decoder.embed_tokens.weight"])
+    emb[torch.from_numpy(rows.astype(np.int64))] = torch.from_numpy(tensors.pop("model.decoder.embed_tokens.weight").astype(np.float32))
+    state["decoder.embed_tokens.weight"] = emb
+    for name, value in tensors.items():
+        state[name[len("model."):]] = torch.from_numpy(value.astype(np.float32))
+    return state

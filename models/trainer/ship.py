@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
+from export import read_safetensors, weights_state  # noqa: E402
 from model import Whisper  # noqa: E402
 from train import DIMS, Vocab  # noqa: E402
 
@@ -40,21 +41,6 @@ HISTORY = [
     "from the last checkpoint (step 26093, minute 503.7): --pauses (train.py's flag since), --minutes 565, eval every 7 min",
     "from the checkpoint after step 28914 (minute 544.3): --minutes 600; shipped step 30099 (minute 560.6: 37 % on 30 s windows, 2.6 % short, 56 % on 30 s windows with pauses against 70 % for step 26002; on 32 + 64 fresh windows 37.1 % and 2.9 %), the one checkpoint of 28302-32634 that passed every trained-model test unchanged on the 40 s clip (the others doubled a word in the stream, or their 8-bit and float projections parted, in the pause loops that remain)",
 ]
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        blob = f.read()
-    tensors = {}
-    for name, e in header.items():
-        if name == "__metadata__":
-            continue
-        dtype = {"F16": np.float16, "I32": np.int32}[e["dtype"]]
-        a, b = e["data_offsets"]
-        tensors[name] = np.frombuffer(blob[a:b], dtype=dtype).reshape(e["shape"])
-    return tensors, header.get("__metadata__", {})
 
 
 def copy_with_manifest(src, dest, manifest):
@@ -89,13 +75,8 @@ def main():
     manifest = json.loads(meta["manifest"])
     dims = manifest.get("dims", DIMS)
     model = Whisper(80, vocab=v.size, used_ids=v.used, n_words=len(manifest["words"]), **dims)
-    state = model.state_dict()
-    rows = tensors.pop("model.decoder.embed_tokens.rows")
-    emb = torch.zeros_like(state["decoder.embed_tokens.weight"])
-    emb[torch.from_numpy(rows.astype(np.int64))] = torch.from_numpy(tensors.pop("model.decoder.embed_tokens.weight").astype(np.float32))
-    state["decoder.embed_tokens.weight"] = emb
-    for name, value in tensors.items():
-        state[name[len("model."):]] = torch.from_numpy(value.astype(np.float32))
+    state = weights_state(model, tensors)
+    emb = state["decoder.embed_tokens.weight"]
     model.load_state_dict(state)
     model.eval()
     tokens = [v.sot, v.no_ts, v.words[0], v.words[1]]

@@ -21,11 +21,14 @@ import torch.nn.functional as F  # noqa: E402
 sys.path.insert(0, os.path.dirname(__file__))
 from checks import check_gelu_gradient, check_log_mel  # noqa: E402
 from corpus import HELD_OUT_VARIANT, PAUSE_S, TRAIN_VARIANTS, VARIANTS, VOICES, WORDS, compose, load_clips, word_token_ids  # noqa: E402
-from export import write_weights  # noqa: E402
+from export import read_safetensors, weights_state, write_weights  # noqa: E402
 from model import LogMel, Whisper  # noqa: E402
 
 # With --pauses: the chance that a word in a window that has pauses is followed by one.
 PAUSE_P = 0.2
+# With --init: steps the fresh CTC head learns on its own first, and its learning rate then.
+CTC_FIT_STEPS = 300
+CTC_FIT_LR = 1.5e-3
 DIMS = dict(d=128, heads=2, ffn=512, enc_layers=2, dec_layers=2)
 HOP_S = 0.01
 
@@ -54,6 +57,9 @@ def parse_args():
     p.add_argument("--pauses", action="store_true",
                    help="half the training windows hold pauses between utterances (0.5-8 s); a segment ends at each")
     p.add_argument("--resume", action="store_true")
+    p.add_argument("--init", metavar="SAFETENSORS",
+                   help="start from written weights (models/trained/trained-mini.safetensors, a step-N file): their step, "
+                        "minutes and curve carry on, with a fresh optimizer and CTC head (a fresh machine has no state.pt)")
     return p.parse_args()
 
 
@@ -202,7 +208,7 @@ def alignment_loss(model, spans):
     return span_mass_loss(layers[-1].encoder_attn.probs[:, 0], spans[0]) + span_mass_loss(layers[0].encoder_attn.probs[:, 0], spans[1])
 
 
-def loss_fn(model, feats, tokens, labels, ctc, spans, align):
+def loss_fn(model, feats, tokens, labels, ctc, spans, align, ctc_detached=False):
     for layer in model.decoder.layers:
         layer.encoder_attn.keep_probs = align > 0
     enc = model.encoder(feats)
@@ -211,7 +217,7 @@ def loss_fn(model, feats, tokens, labels, ctc, spans, align):
     mask = labels >= 0
     picked = logits.gather(-1, labels.clamp(min=0)[..., None])[..., 0]
     ce = ((lse - picked) * mask).sum() / mask.sum()
-    log_probs = model.ctc_head(enc).log_softmax(-1).transpose(0, 1)
+    log_probs = model.ctc_head(enc.detach() if ctc_detached else enc).log_softmax(-1).transpose(0, 1)
     targets = torch.tensor([w for seq in ctc for w in seq], dtype=torch.long)
     lengths = torch.tensor([len(seq) for seq in ctc], dtype=torch.long)
     frames = torch.full((len(ctc),), enc.shape[1], dtype=torch.long)
@@ -326,8 +332,25 @@ def main():
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     sets = held_out_set(v, clips, mel, args.seed, args.pauses)
     state_path = os.path.join(args.out, "state.pt")
-    step, elapsed, curve, stage, warm_from = 0, 0.0, [], 0, 0
-    if args.resume and os.path.exists(state_path):
+    step, elapsed, curve, stage, warm_from, ctc_fit_until = 0, 0.0, [], 0, 0, 0
+    if args.init:
+        if args.resume:
+            raise SystemExit("--init and --resume exclude each other")
+        tensors, meta = read_safetensors(args.init)
+        written = json.loads(meta["manifest"])
+        if written.get("dims", DIMS) != dims:
+            raise SystemExit(f"{args.init} holds dims {written.get('dims')}, not {dims}: pass its --dec-layers")
+        model.load_state_dict(weights_state(model, tensors))
+        curve = written["heldOutWer"]
+        step, elapsed, stage = written["steps"], written["minutes"] * 60, curve[-1]["stage"] if curve else 0
+        warm_from = step
+        # The written weights have no CTC head: a fresh one would send its random gradients into the
+        # encoder (CTC loss ~330 against a cross-entropy of ~1.5) and, through the shared clipping, shrink
+        # every other update 100x. It learns on detached encoder output first, clipped on its own.
+        ctc_fit_until = step + CTC_FIT_STEPS
+        ctc_opt = torch.optim.AdamW(model.ctc_head.parameters(), lr=CTC_FIT_LR)
+        print(f"from {args.init}: step {step}, minute {written['minutes']}, fresh optimizer and CTC head", flush=True)
+    elif args.resume and os.path.exists(state_path):
         st = torch.load(state_path)
         step, elapsed, curve, stage = st["step"], st["elapsed"], st["curve"], st.get("stage", 0)
         added = grow_decoder(model, st["model"])
@@ -388,10 +411,18 @@ def main():
         batch = args.batch // 4 if window == 30.0 else args.batch
         feats, tokens, labels, ctc, spans = make_batch(v, clips, rng, mel, batch, window, lo, hi, cut_ok, TRAIN_VARIANTS,
                                                        args.speed_perturb, args.long_lead, args.align_timestamps, args.pauses)
-        loss, ce, aux, aligned = loss_fn(model, feats, tokens, labels, ctc, spans, args.align)
+        fitting_ctc = step < ctc_fit_until
+        loss, ce, aux, aligned = loss_fn(model, feats, tokens, labels, ctc, spans, args.align, fitting_ctc)
         opt.zero_grad()
         loss.backward()
-        norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        if fitting_ctc:
+            torch.nn.utils.clip_grad_norm_(model.ctc_head.parameters(), 1.0)
+            ctc_opt.step()
+            for p in model.ctc_head.parameters():
+                p.grad = None  # the main optimizer skips it until it has learnt
+            norm = torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.grad is not None], 1.0)
+        else:
+            norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         if not torch.isfinite(norm):
             print(f"step {step}: non-finite gradient norm, step skipped", flush=True)
         else:
