@@ -74,11 +74,10 @@ export function makeScript(seed: number, seconds: number, options: {pauseMs?: [n
       for (let k = 0; k < n; k++) {
         const duration = ms(150 + random() * 450)
         if (t + duration > last) break
-        // Never the previous word again: a word said twice across a commit within dedupeSlackMs is kept once,
-        // by design (local-agreement.test.ts), and 25 words drawn freely repeat far more often than speech does.
-        const previous = words.at(-1)?.text
+        // No n-gram said twice back to back: one said again across a commit within dedupeSlackMs is kept
+        // once, by design (local-agreement.test.ts), and 25 words drawn freely repeat far more often than speech.
         let text = ' ' + VOCAB[Math.floor(random() * VOCAB.length)]
-        while (text === previous) text = ' ' + VOCAB[Math.floor(random() * VOCAB.length)]
+        while (repeatsNgram(words, text)) text = ' ' + VOCAB[Math.floor(random() * VOCAB.length)]
         words.push({text, start: t, end: t + duration, tokens: [1000 + words.length]})
         t += duration + ms(random() * 150)
       }
@@ -88,6 +87,17 @@ export function makeScript(seed: number, seconds: number, options: {pauseMs?: [n
     t = words[words.length - 1].end + ms(pauseMin + random() * (pauseMax - pauseMin))
   }
   return {words, segmentEnds, speech, length: total}
+}
+
+/** Whether `next` after `words` ends an n-gram (n <= 5) repeated back to back. */
+function repeatsNgram(words: readonly ScriptWord[], next: string): boolean {
+  const texts = [...words.slice(-9).map((w) => w.text), next]
+  for (let n = 1; n <= 5 && 2 * n <= texts.length; n++) {
+    const tail = texts.slice(-n)
+    const before = texts.slice(-2 * n, -n)
+    if (tail.every((t, i) => t === before[i])) return true
+  }
+  return false
 }
 
 /** The synthetic audio of [from, to). */
