@@ -167,13 +167,32 @@ export function finalLatencies(reference: readonly SpokenWord[], run: StreamRun)
 
 /**
  * Words that open a final on the word the previous final closed with: one word committed twice across
- * a window slide or trim, where a repeat inside one final is the model's (on speech that never says a
- * word twice in a row).
+ * a window slide or trim, where a repeat inside one final is the model's. With the reference, only
+ * repeats it does not have (the alignment's insertions) count.
  */
-export function commitRepeats(finals: StreamRun['finals']): number {
+export function commitRepeats(finals: StreamRun['finals'], reference?: readonly string[]): number {
+  const inserted = reference
+    ? new Set(
+        alignWords(
+          reference,
+          finals.map((f) => f.word),
+        ).flatMap((o) => (o.op === 'insert' ? [o.hyp] : [])),
+      )
+    : undefined
+  // Which copy of a run of one word the alignment calls inserted is arbitrary: any in the run counts.
+  const runHasInsert = (i: number): boolean => {
+    let from = i
+    let to = i
+    while (from > 0 && finals[from - 1]!.word === finals[i]!.word) from--
+    while (to + 1 < finals.length && finals[to + 1]!.word === finals[i]!.word) to++
+    for (let k = from; k <= to; k++) if (inserted!.has(k)) return true
+    return false
+  }
   let repeats = 0
-  for (let i = 1; i < finals.length; i++)
-    if (finals[i]!.final !== finals[i - 1]!.final && finals[i]!.word === finals[i - 1]!.word) repeats++
+  for (let i = 1; i < finals.length; i++) {
+    const repeat = finals[i]!.final !== finals[i - 1]!.final && finals[i]!.word === finals[i - 1]!.word
+    if (repeat && (!inserted || runHasInsert(i))) repeats++
+  }
   return repeats
 }
 
@@ -261,7 +280,7 @@ export async function runQuality(
       latencyP50: latencies.length ? Math.round(percentile(latencies, 0.5) * 100) / 100 : null,
       latencyP90: latencies.length ? Math.round(percentile(latencies, 0.9) * 100) / 100 : null,
       lostVsFile: lostVsFile(reference, fileText, words),
-      doubledAtCommit: commitRepeats(run.finals),
+      doubledAtCommit: commitRepeats(run.finals, reference),
       partialChurn: run.partialChurn,
       wordsOnSilence: onSilence,
       wordsOnNoise: onNoise,
