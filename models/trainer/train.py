@@ -230,6 +230,45 @@ def loss_fn(model, feats, tokens, labels, ctc, spans, align, ctc_detached=False)
     return loss, ce.item(), aux.item(), aligned
 
 
+# The engine's first timestamp is at most 1 s (openai-whisper's max_initial_timestamp).
+MAX_INITIAL_TIMESTAMP_INDEX = 50
+
+
+def timestamp_rules(v, used, logits, seqs):
+    """openai-whisper's ApplyTimestampRules on logits over the used ids, one row per sequence generated
+    so far, so the held-out `_ts` figures are what the engine decodes: timestamps paired, never going
+    back, the first within 1 s, and a timestamp whenever their summed probability beats every text
+    token's. Returns the logits and, per row, whether text may follow: the unused rows (logit 0, in the
+    exported model too) are text tokens, suppressed with the rest."""
+    logits = logits.clone()
+    is_ts = used >= v.ts0
+    specials = (used == v.sot) | (used == v.prev) | (used == v.no_ts)
+    text = ~is_ts & (used != v.eot) & ~specials
+    text_ok = torch.ones(len(seqs), dtype=torch.bool)
+    for i, seq in enumerate(seqs):
+        row = logits[i]
+        row[specials] = -math.inf
+        last_ts = len(seq) >= 1 and seq[-1] >= v.ts0
+        penultimate_ts = len(seq) < 2 or seq[-2] >= v.ts0
+        if last_ts and penultimate_ts:
+            row[is_ts] = -math.inf
+        elif last_ts:
+            text_ok[i] = False
+        stamps = [t for t in seq if t >= v.ts0]
+        if stamps:
+            floor = stamps[-1] if last_ts and not penultimate_ts else stamps[-1] + 1
+            row[is_ts & (used < floor)] = -math.inf
+        if not seq:
+            row[~is_ts] = -math.inf
+            row[used > v.ts0 + MAX_INITIAL_TIMESTAMP_INDEX] = -math.inf
+            text_ok[i] = False
+        if text_ok[i] and torch.logsumexp(row[is_ts], 0) > max(row[~is_ts].max().item(), 0.0):
+            text_ok[i] = False
+        if not text_ok[i]:
+            row[text] = -math.inf
+    return logits, text_ok
+
+
 @torch.no_grad()
 def greedy(model, v, feats, timestamps, max_len=160):
     enc = model.encoder(feats)
@@ -240,8 +279,12 @@ def greedy(model, v, feats, timestamps, max_len=160):
     out = [[] for _ in range(b)]
     for _ in range(max_len):
         logits, _ = model.used_logits(model.decoder.hidden(tokens, enc)[:, -1])
+        text_ok = torch.ones(b, dtype=torch.bool)
+        if timestamps:
+            logits, text_ok = timestamp_rules(v, used, logits, out)
         best = logits.argmax(-1)
-        nxt = torch.where(logits.max(-1).values > 0, used[best], torch.full_like(best, -1))  # -1: a zero row wins
+        zero_row_wins = text_ok & (logits.max(-1).values <= 0)
+        nxt = torch.where(zero_row_wins, torch.full_like(best, -1), used[best])  # -1: a zero row wins, as an end
         for i in range(b):
             if not done[i]:
                 if nxt[i].item() in (v.eot, -1):
