@@ -61,7 +61,7 @@ export interface StreamQuality {
   latencyP90: number | null
   /** Reference words the stream dropped where the file transcription has them. */
   lostVsFile: number
-  /** Of the doubled words, those that open a final on the word the previous final closed with: the stream's own. */
+  /** Of the doubled words, those that open a final on the word the previous final closed with: mostly the stream's part. */
   doubledAtCommit: number
   /** Words a partial showed and a later partial or final changed, per committed word. */
   partialChurn: number
@@ -167,7 +167,8 @@ export function finalLatencies(reference: readonly SpokenWord[], run: StreamRun)
 
 /**
  * Words that open a final on the word the previous final closed with: one word committed twice across
- * a window slide or trim, where a repeat inside one final is the model's. With the reference, only
+ * a window slide or trim (or once where the model wrote it early, in the pause before it), where a
+ * repeat inside one final is the model's. With the reference, only
  * repeats it does not have (the alignment's insertions) count.
  */
 export function commitRepeats(finals: StreamRun['finals'], reference?: readonly string[]): number {

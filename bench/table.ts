@@ -211,7 +211,7 @@ export function qualityTable(q: QualityResult): string {
     ),
     `${q.words} reference words; latency: audio clock when the final was emitted (plus that step's compute) minus the word's end; ` +
       `churn: words a partial showed that a later partial or final changed, per final word; silence and noise: ${q.quietSeconds} s each; ` +
-      "doubled: inserted words next to the same word; at a commit: a final that opens on the word the previous final closed with (the stream's part, not the model's); " +
+      "doubled: inserted words next to the same word; at a commit: of those, a final that opens on the word the previous final closed with (mostly the stream's part; also a word the model wrote early, in the pause before it); " +
       "decodings: greedy (temperature 0), fallback (Whisper's temperatures, 1 beam: the live default), beam (the same with 5 beams: the file default); " +
       'vs file: against the file row of the same decoding',
     ...(q.wordTiming ? ['', wordTimingTable(q.wordTiming)] : []),

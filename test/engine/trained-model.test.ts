@@ -11,9 +11,9 @@ import {testModel} from '../helpers/test-models.js'
 // another CPU's float rounding can tip this model into or out of a repetition loop, and a loop moves
 // several words (CI's machine: 14 stream-vs-file word errors where this one has 10). So each pin is the
 // worst of 23 copies of the clip with seeded noise of peak 1e-3 (-60 dBFS) added, which spread as far,
-// plus a word or two (test/tools/trained-model-spread.ts measures them). trained-mini at step 30099, this machine / worst copy: file WER 29 / 41.9 % (the
-// long-form path's timestamped 30 s windows are its weak spot: "school" three times across the 8 s pause
-// after it), stream finals (VAD off) 9.7 / 22.6 %, 10 / 17 word errors between the two, VAD filter
+// plus a word or two (test/tools/trained-model-spread.ts measures them). trained-mini at step 30099,
+// this machine / worst copy: file WER 29 / 41.9 % (the long-form path's timestamped 30 s windows are its
+// weak spot: "school" three times across the 8 s pause after it), stream finals (VAD off) 9.7 / 22.6 %, 10 / 17 word errors between the two, VAD filter
 // 41.9 / 41.9 %, q8 decoder 29 / 38.7 % with 0-5 words apart between its 8-bit and float logits.
 // Re-pin when better weights land.
 const MAX_FILE_WER = 48

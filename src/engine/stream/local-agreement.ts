@@ -110,8 +110,7 @@ export class LocalAgreement {
     const limit = Math.min(this.maxNgram, this.recent.length, fresh.length)
     for (let k = limit; k >= 1; k--) {
       const committedTail = this.recent.slice(this.recent.length - k)
-      const end = committedTail[k - 1].end
-      if (fresh[0].start >= end + this.slack) continue
+      if (fresh[0].start >= committedTail[k - 1].end + this.slack) continue
       if (sameWords(fresh, committedTail, k)) return fresh.slice(k)
     }
     return fresh
