@@ -47,7 +47,9 @@ def parse_args():
     p.add_argument("--align", type=float, default=0.0,
                    help="weight of the cross-attention alignment loss (0: off); see alignment_loss")
     p.add_argument("--dec-layers", type=int, default=DIMS["dec_layers"],
-                   help="decoder layers; resuming a checkpoint that has fewer adds them on top (see grow_decoder)")
+                   help="decoder layers; resuming a checkpoint that has fewer adds them on top (see grow_layers)")
+    p.add_argument("--enc-layers", type=int, default=DIMS["enc_layers"],
+                   help="encoder layers; resuming a checkpoint that has fewer adds them on top (see grow_layers)")
     p.add_argument("--align-timestamps", action="store_true",
                    help="the alignment loss also points each timestamp token's head at the frame it names")
     p.add_argument("--speed-perturb", type=float, default=0.0,
@@ -340,19 +342,21 @@ def evaluate(model, v, sets, with_timestamps=True):
     return result
 
 
-def grow_decoder(model, state):
-    """Loads a checkpoint into a model with at least its decoder layers. Layers the checkpoint lacks go on
-    top as identities (output projections zero: the model computes exactly what the checkpoint did, and
-    learns what to add); returns how many. A 2-layer decoder could not keep its place in 30 s windows:
-    finding the next word needs where the last one was, then the frames after it."""
+def grow_layers(model, state):
+    """Loads a checkpoint into a model with at least its encoder and decoder layers. Layers the checkpoint
+    lacks go on top as identities (output projections zero: the model computes exactly what the checkpoint
+    did, and learns what to add); returns how many. A 2-layer decoder could not keep its place in 30 s
+    windows: finding the next word needs where the last one was, then the frames after it. A 2-layer
+    encoder leaves each frame knowing little of the words around it, so the decoder finds the word it has
+    just read by its sound alone, and with 64 words a 30 s window says most of them twice."""
     missing, unexpected = model.load_state_dict(state, strict=False)
-    if unexpected or any(not k.startswith("decoder.layers.") for k in missing):
+    if unexpected or any(not k.startswith(("decoder.layers.", "encoder.layers.")) for k in missing):
         raise SystemExit(f"checkpoint does not fit the model: missing {missing[:4]}, unexpected {unexpected[:4]}")
-    added = sorted({int(k.split(".")[2]) for k in missing})
+    added = sorted({tuple(k.split(".")[:3]) for k in missing})
     with torch.no_grad():
-        for i in added:
-            layer = model.decoder.layers[i]
-            for linear in (layer.self_attn.out_proj, layer.encoder_attn.out_proj, layer.fc2):
+        for side, _, i in added:
+            layer = getattr(model, side).layers[int(i)]
+            for linear in (layer.self_attn.out_proj, getattr(layer, "encoder_attn", layer.self_attn).out_proj, layer.fc2):
                 linear.weight.zero_()
                 linear.bias.zero_()
     return len(added)
@@ -370,7 +374,7 @@ def main():
     v = Vocab(assets)
     clips = load_clips(os.path.join(os.path.dirname(args.assets), "clips"))
     n_mels = assets["preprocessor"]["feature_size"]
-    dims = {**DIMS, "dec_layers": args.dec_layers}
+    dims = {**DIMS, "dec_layers": args.dec_layers, "enc_layers": args.enc_layers}
     model = Whisper(n_mels, vocab=v.size, used_ids=v.used, n_words=len(WORDS), **dims)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     sets = held_out_set(v, clips, mel, args.seed, args.pauses)
@@ -381,9 +385,13 @@ def main():
             raise SystemExit("--init and --resume exclude each other")
         tensors, meta = read_safetensors(args.init)
         written = json.loads(meta["manifest"])
-        if written.get("dims", DIMS) != dims:
-            raise SystemExit(f"{args.init} holds dims {written.get('dims')}, not {dims}: pass its --dec-layers")
-        model.load_state_dict(weights_state(model, tensors))
+        held = written.get("dims", DIMS)
+        if any(held[k] != dims[k] for k in ("d", "heads", "ffn")) or any(held[k] > dims[k] for k in ("enc_layers", "dec_layers")):
+            raise SystemExit(f"{args.init} holds dims {held}, not {dims}: pass at least its --enc-layers and --dec-layers")
+        state = weights_state(model, tensors)
+        # Layers the file lacks are left out, so grow_layers makes them identities.
+        state = {k: t for k, t in state.items() if not k.startswith(("encoder.layers.", "decoder.layers.")) or f"model.{k}" in tensors}
+        added = grow_layers(model, state)
         curve = written["heldOutWer"]
         step, elapsed, stage = written["steps"], written["minutes"] * 60, curve[-1]["stage"] if curve else 0
         warm_from = step
@@ -392,14 +400,15 @@ def main():
         # every other update 100x. It learns on detached encoder output first, clipped on its own.
         ctc_fit_until = step + CTC_FIT_STEPS
         ctc_opt = torch.optim.AdamW(model.ctc_head.parameters(), lr=CTC_FIT_LR)
-        print(f"from {args.init}: step {step}, minute {written['minutes']}, fresh optimizer and CTC head", flush=True)
+        print(f"from {args.init}: step {step}, minute {written['minutes']}, fresh optimizer and CTC head"
+              + (f", {added} layer(s) added on top as identities" if added else ""), flush=True)
     elif args.resume and os.path.exists(state_path):
         st = torch.load(state_path)
         step, elapsed, curve, stage = st["step"], st["elapsed"], st["curve"], st.get("stage", 0)
-        added = grow_decoder(model, st["model"])
+        added = grow_layers(model, st["model"])
         if added:
             # New parameters: a fresh optimizer, warmed up again from here.
-            print(f"decoder grown by {added} layer(s) on top, as identities; optimizer state reset", flush=True)
+            print(f"grown by {added} layer(s) on top, as identities; optimizer state reset", flush=True)
             warm_from = step
         else:
             opt.load_state_dict(st["opt"])
