@@ -34,7 +34,7 @@ export const PRESETS: Record<PresetName, ModelDims> = {
   // Trained on synthetic speech (models/trainer): 2 heads of 64, weights from models/trained/.
   'trained-mini': {
     dModel: 128,
-    encoderLayers: 2,
+    encoderLayers: 4,
     decoderLayers: 4,
     encoderHeads: 2,
     decoderHeads: 2,

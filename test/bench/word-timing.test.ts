@@ -8,8 +8,9 @@ import {testModel} from '../helpers/test-models.js'
 
 // Pinned from the committed weights (greedy, seeded audio; re-pin when better weights land). At step
 // 30099 (head 0 of the last decoder layer trained to follow the words and the timestamps) the median
-// start error is 0.35 s on Whisper's path and 0.39 s with the VAD filter (0.45 s and 1.37 s at step
-// 21163; 2.34 s and 0.93 s at step 14183, whose heads were never taught).
+// start error was 0.35 s on Whisper's path and 0.39 s with the VAD filter (0.45 s and 1.37 s at step
+// 21163; 2.34 s and 0.93 s at step 14183, whose heads were never taught); step 34711 passes the same
+// pins (bench --scenario quality, 2 minutes: 0.43 s and 0.36 s).
 const MAX_START_ERROR_P50 = {plain: 0.7, vadFilter: 0.8}
 
 describe('word timing against the audio (trained-mini, _timestamped)', () => {
