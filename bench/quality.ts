@@ -168,8 +168,8 @@ export function finalLatencies(reference: readonly SpokenWord[], run: StreamRun)
 /**
  * Words that open a final on the word the previous final closed with: one word committed twice across
  * a window slide or trim (or once where the model wrote it early, in the pause before it), where a
- * repeat inside one final is the model's. With the reference, only
- * repeats it does not have (the alignment's insertions) count.
+ * repeat inside one final is the model's. With the reference, only repeats it does not have (the
+ * alignment's insertions) count.
  */
 export function commitRepeats(finals: StreamRun['finals'], reference?: readonly string[]): number {
   const inserted = reference

@@ -356,7 +356,8 @@ def grow_layers(model, state):
     with torch.no_grad():
         for side, _, i in added:
             layer = getattr(model, side).layers[int(i)]
-            for linear in (layer.self_attn.out_proj, getattr(layer, "encoder_attn", layer.self_attn).out_proj, layer.fc2):
+            outputs = [layer.self_attn.out_proj, layer.fc2] + ([layer.encoder_attn.out_proj] if side == "decoder" else [])
+            for linear in outputs:
                 linear.weight.zero_()
                 linear.bias.zero_()
     return len(added)
