@@ -14,8 +14,9 @@ import {testModel} from '../helpers/test-models.js'
 // plus a word or two (test/tools/trained-model-spread.ts measures them). trained-mini at step 38114
 // (4 encoder layers), this machine / worst copy: file WER 12.9 / 22.6 % (step 34711: 22.6 / 22.6 %),
 // stream finals (VAD off) 3.2 / 12.9 %, 4 / 10 word errors between the two, VAD filter 12.9 / 16.1 %,
-// q8 decoder 29 / 32.3 % with 0-2 words apart between its 8-bit and float logits; one copy of 24 (not the
-// clip) committed a word twice in the stream (step 34711: none). The clip has 31 words (3.2 % each).
+// q8 decoder 29 / 32.3 % with 0-2 words apart between its 8-bit and float logits (CI's machine: 5, its
+// integer kernels round differently); one copy of 24 (not the clip) committed a word twice in the stream
+// (step 34711: none). The clip has 31 words (3.2 % each).
 // Re-pin when better weights land.
 const MAX_FILE_WER = 29
 const MAX_STREAM_VS_FILE_ERRORS = 13
@@ -25,7 +26,7 @@ const MAX_VAD_FILTER_WER = 23
 /** The q8 decoder (8-bit layers) on the same clip. */
 const MAX_FILE_WER_Q8 = 36
 /** Words apart between the q8 decoder's 8-bit and float logits projections: near-ties in this model's loops. */
-const MAX_INT8_VS_FLOAT_ERRORS = 4
+const MAX_INT8_VS_FLOAT_ERRORS = 7
 
 // Greedy: one temperature-0 pass per window, no fallback sampling.
 const GREEDY = {temperatures: [0]}
