@@ -17,6 +17,7 @@ import {testModel} from '../helpers/test-models.js'
 // q8 decoder 6.5 / 12.9 % with 0-1 words apart between its 8-bit and float logits (CI's machine: 5 for
 // step 38114 where this one had 2, its integer kernels round differently); one copy of 24 (not the clip)
 // committed a word twice in the stream (step 38114: one too). The clip has 31 words (3.2 % each).
+// The stream-vs-file count gets three words, not two: it moved most on CI's machine.
 // Re-pin when better weights land.
 const MAX_FILE_WER = 13
 const MAX_STREAM_VS_FILE_ERRORS = 10
